@@ -1,0 +1,44 @@
+# Named entry points for every task. From a fresh clone only Python 3.11 and make are needed.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# No network but the package registries: switch usage telemetry off so nothing waits on a connection.
+export DBT_SEND_ANONYMOUS_USAGE_STATS := False
+export DO_NOT_TRACK := 1
+export GX_ANALYTICS_ENABLED := false
+export OVERSIGHT_HOME ?= $(CURDIR)/data
+
+.PHONY: setup run dev test bench simulate clean
+
+setup: $(STAMP)  ## idempotent install into .venv
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found); set PYTHON=/path/to/python3.11"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: setup  ## simulate the national dataset, run every asset, serve the API
+	$(BIN)/oversight run
+	$(BIN)/oversight serve --host $(HOST) --port $(PORT)
+
+dev: setup  ## the Dagster UI on the same home (http://127.0.0.1:3000)
+	$(BIN)/oversight dev
+
+test: setup  ## the whole test suite
+	$(BIN)/python -m pytest -q
+
+bench: setup  ## speed and memory figures (see README)
+	$(BIN)/python -m bench
+
+simulate: setup
+	$(BIN)/oversight simulate --scale national --seed 1 --out $(OVERSIGHT_HOME)/feeds
+
+clean:
+	rm -rf $(OVERSIGHT_HOME) dbt_project/target dbt_project/logs

@@ -1,0 +1,1 @@
+"""Great Expectations suites, one per feed (and later per mart), and the registry mapping them to assets."""

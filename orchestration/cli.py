@@ -1,0 +1,167 @@
+"""`oversight`: the one command-line entry point (simulate, check-feed, run, serve, dev)."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+# Nothing here may wait on a network it cannot reach: usage telemetry off for every tool we drive.
+for _var, _value in {"DBT_SEND_ANONYMOUS_USAGE_STATS": "False", "GX_ANALYTICS_ENABLED": "false",
+                     "DO_NOT_TRACK": "1"}.items():
+    os.environ.setdefault(_var, _value)
+
+DAGSTER_YAML = """# Written by `oversight`: local instance for the pipeline's runs. No telemetry (no network here).
+telemetry:
+  enabled: false
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="oversight", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    simulate = commands.add_parser("simulate", help="write a synthetic England in the real feed formats")
+    simulate.add_argument("--scale", choices=["small", "national"], default="national")
+    simulate.add_argument("--seed", type=int, default=1)
+    simulate.add_argument("--out", type=Path, required=True)
+
+    check = commands.add_parser("check-feed", help="validate one feed file and print a JSON report")
+    check.add_argument("kind", help="feed kind: " + ", ".join(_feed_kinds()))
+    check.add_argument("path", type=Path)
+    check.add_argument("--icb-names", type=Path,
+                       help="(ods-trusts) also check every trust's ICB against this ICB names file")
+
+    run = commands.add_parser("run", help="simulate feeds if none are configured, then materialise every asset")
+    run.add_argument("--scale", choices=["small", "national"], default="national")
+    run.add_argument("--seed", type=int, default=1)
+
+    serve = commands.add_parser("serve", help="serve the API over the published snapshot")
+    serve.add_argument("--host", default=os.environ.get("OVERSIGHT_API_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("OVERSIGHT_API_PORT", "8000")))
+
+    dev = commands.add_parser("dev", help="the Dagster UI on the same home")
+    dev.add_argument("--port", type=int, default=3000)
+
+    args = parser.parse_args(argv)
+    return {"simulate": cmd_simulate, "check-feed": cmd_check_feed, "run": cmd_run,
+            "serve": cmd_serve, "dev": cmd_dev}[args.command](args)
+
+
+def _feed_kinds() -> list[str]:
+    from orchestration.feeds.registry import FEED_FILES
+    return list(FEED_FILES)
+
+
+def cmd_simulate(args) -> int:
+    from simulator import simulate
+
+    summary = simulate(args.scale, args.seed, args.out)
+    print(json.dumps(summary, indent=2, default=str))
+    return 0
+
+
+def cmd_check_feed(args) -> int:
+    from orchestration.feeds.ods.layouts import check_trust_icbs, parse_icb_names
+    from orchestration.feeds.registry import FEED_FILES
+
+    spec = FEED_FILES.get(args.kind)
+    if spec is None:
+        print(f"oversight check-feed: unknown kind {args.kind!r}; known kinds: {', '.join(FEED_FILES)}", file=sys.stderr)
+        return 2
+    for path in filter(None, [args.path, args.icb_names]):
+        if not path.is_file():
+            print(f"oversight check-feed: {path}: no such file", file=sys.stderr)
+            return 2
+    result = spec.parse(args.path.read_bytes(), str(args.path))
+    if args.icb_names:
+        if args.kind != "ods-trusts":
+            print("oversight check-feed: --icb-names applies to ods-trusts only", file=sys.stderr)
+            return 2
+        check_trust_icbs(result, parse_icb_names(args.icb_names.read_bytes(), str(args.icb_names)))
+    report = result.report()
+    report["accepted"] = result.accepted and not result.errors if args.icb_names else result.accepted
+    report["file"] = str(args.path)
+    print(json.dumps(report, indent=2, default=str))
+    return 0 if report["accepted"] else 1
+
+
+def prepare_home(scale: str = "national", seed: int = 1):
+    """Resolve the home, point Dagster at it, and simulate feeds when no feed location is configured."""
+    from orchestration.settings import URL_VARIABLES, Settings
+
+    settings = Settings.from_env()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    settings.export()
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    dagster_yaml = settings.dagster_home / "dagster.yaml"
+    if not dagster_yaml.exists():
+        dagster_yaml.write_text(DAGSTER_YAML)
+    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+
+    configured = settings.feeds_url or any(os.environ.get(v) for v in URL_VARIABLES.values())
+    if not configured:
+        from simulator import simulate
+
+        summary = simulate(scale, seed, settings.feeds_dir)
+        print(f"No feed location configured (OVERSIGHT_FEEDS_URL): simulated the {scale} dataset (seed {seed}) "
+              f"in {settings.feeds_dir}")
+        os.environ["OVERSIGHT_FEEDS_URL"] = settings.feeds_dir.resolve().as_uri()
+        settings = Settings.from_env()
+        del summary
+    return settings
+
+
+def cmd_run(args) -> int:
+    settings = prepare_home(args.scale, args.seed)
+    import dagster as dg
+
+    from orchestration.definitions import REFRESH_JOB, defs
+
+    with dg.DagsterInstance.get() as instance:
+        result = defs.resolve_job_def(REFRESH_JOB).execute_in_process(instance=instance, raise_on_error=False)
+    failed_checks = [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+                     and not e.event_specific_data.passed]
+    if not result.success:
+        print(f"\nRun {result.run_id} FAILED. The published snapshot (if any) is unchanged: {settings.serving_path}",
+              file=sys.stderr)
+        for event in result.all_events:
+            if event.is_step_failure:
+                print(f"  - step {event.step_key}: {event.event_specific_data.error.message.strip()}", file=sys.stderr)
+        for event in failed_checks:
+            print(f"  - check {event.event_specific_data.asset_check_key.to_user_string()} failed", file=sys.stderr)
+        return 1
+    print(f"\nRun {result.run_id} succeeded.\n  warehouse (pipeline): {settings.warehouse_path}\n"
+          f"  published snapshot (API): {settings.serving_path}")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    import uvicorn
+
+    from orchestration.settings import Settings
+
+    settings = Settings.from_env()
+    settings.export()
+    from api.main import create_app
+
+    base = f"http://{args.host}:{args.port}"
+    print("The NHS Oversight Platform API is being served:\n"
+          f"  {base}/api/v1/health\n"
+          f"  {base}/api/v1/organisations?type=trust\n"
+          f"  {base}/api/v1/health-economies\n"
+          f"  {base}/docs  (interactive OpenAPI documentation)\n"
+          "The Dagster UI on the same data: `make dev`, then http://127.0.0.1:3000\n", flush=True)
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def cmd_dev(args) -> int:
+    prepare_home()
+    dagster = Path(sys.executable).parent / "dagster"
+    os.execv(str(dagster), [str(dagster), "dev", "-m", "orchestration.definitions", "--port", str(args.port)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""The dbt project as Dagster assets: a DbtProject, and a translator that joins dbt sources onto the
+ingestion assets' keys so the lineage graph runs unbroken from feed to mart."""
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+# dbt is installed in the same environment as this code; dagster-dbt looks for it on PATH.
+DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def ensure_manifest() -> Path:
+    """Parse the project once if no manifest exists yet (a fresh clone); `dagster dev` re-parses on load."""
+    dbt_project.prepare_if_dev()
+    if not dbt_project.manifest_path.exists():
+        subprocess.run([str(DBT_EXECUTABLE), "parse", "--quiet", "--profiles-dir", str(DBT_PROJECT_DIR)],
+                       cwd=DBT_PROJECT_DIR, check=True, env=dbt_environment())
+    return dbt_project.manifest_path
+
+
+def dbt_environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
+    env["PATH"] = f"{DBT_EXECUTABLE.parent}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+class OversightTranslator(DagsterDbtTranslator):
+    """Sources → the key of the ingestion asset that writes them (declared in meta.dagster.asset_key);
+    models → their own name, grouped by layer (staging, intermediate, marts)."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            meta = dbt_resource_props.get("meta") or dbt_resource_props.get("config", {}).get("meta") or {}
+            key = (meta.get("dagster") or {}).get("asset_key")
+            if not key:
+                raise ValueError(
+                    f"dbt source {dbt_resource_props['source_name']}.{dbt_resource_props['name']} has no "
+                    "meta.dagster.asset_key: say which ingestion asset writes it")
+            return dg.AssetKey(key)
+        return dg.AssetKey([dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        fqn = dbt_resource_props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 else "dbt"
+
+
+def mart_model_names(manifest_path: Path) -> list[str]:
+    """The marts: what the serving snapshot publishes."""
+    import json
+
+    manifest = json.loads(manifest_path.read_text())
+    return sorted(n["name"] for n in manifest["nodes"].values()
+                  if n["resource_type"] == "model" and n["fqn"][1:2] == ["marts"])
+
+
+def build_dbt_assets() -> dg.AssetsDefinition:
+    @dbt_assets(manifest=ensure_manifest(), project=dbt_project, dagster_dbt_translator=OversightTranslator())
+    def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+        yield from dbt.cli(["build"], context=context).stream()
+
+    return warehouse_models
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=str(DBT_EXECUTABLE))

@@ -1,0 +1,1 @@
+"""NHS organisation reference data (ODS trusts, successors) and the ONS ICB names."""

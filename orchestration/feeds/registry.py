@@ -1,0 +1,35 @@
+"""Every feed file the platform knows: its check-feed kind, parser, and where it lands.
+
+`oversight check-feed` and the ingestion assets read this one table, so a file is validated the same
+way on a data engineer's desk as in the pipeline.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from orchestration.feeds.ods import layouts as ods
+from orchestration.feeds.report import ParseResult
+
+
+@dataclass(frozen=True)
+class FeedFile:
+    kind: str                 # check-feed kind, settings key
+    feed: str                 # folder under raw/, parquet/, quarantine/ (one per publisher)
+    table: str                # Parquet file name and dbt source table name
+    parse: Callable[[bytes, str], ParseResult]
+    description: str
+
+    @property
+    def asset_key_path(self) -> list[str]:
+        return [self.feed, self.table]
+
+
+FEED_FILES: dict[str, FeedFile] = {f.kind: f for f in [
+    FeedFile("ods-trusts", "ods", "trusts", ods.parse_etr,
+             "NHS trusts from ODS etr.csv (open and closed), parsed to Parquet"),
+    FeedFile("ods-successors", "ods", "successors", ods.parse_succ,
+             "ODS successor organisations (succ.csv): mergers and reconfigurations"),
+    FeedFile("icb-names", "ods", "icbs", ods.parse_icb_names,
+             "ONS ICB names and codes: the 42 health economies (ODS code, ONS code, name)"),
+]}

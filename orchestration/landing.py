@@ -1,0 +1,55 @@
+"""Raw landing: the bytes exactly as received, named by content hash, with a manifest of every pull.
+
+Re-landing the same bytes is a no-op for the file (idempotent) but still records the pull in the manifest.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from orchestration.fetch import Fetched
+
+
+@dataclass(frozen=True)
+class Landed:
+    path: Path
+    sha256: str
+    size: int
+    source_url: str
+    fetched_at: str
+    already_present: bool
+
+
+def land(raw_dir: Path, feed: str, name: str, fetched: Fetched, release: str | None = None) -> Landed:
+    digest = hashlib.sha256(fetched.content).hexdigest()
+    suffix = Path(urlparse(fetched.url).path).suffix or ".bin"
+    folder = raw_dir / feed / name
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{digest}{suffix}"
+    already_present = path.exists()
+    if not already_present:
+        write_bytes_atomic(path, fetched.content)
+    entry = {
+        "source_url": fetched.url,
+        "fetched_at": fetched.fetched_at.isoformat(),
+        "sha256": digest,
+        "bytes": len(fetched.content),
+        "path": path.name,
+        "release": release,
+        "last_modified": fetched.headers.get("last-modified"),
+    }
+    with open(folder / "manifest.jsonl", "a", encoding="utf-8") as manifest:
+        manifest.write(json.dumps(entry) + "\n")
+    return Landed(path, digest, len(fetched.content), fetched.url, entry["fetched_at"], already_present)
+
+
+def write_bytes_atomic(path: Path, content: bytes) -> None:
+    """Write beside the target then rename, so a crash never leaves a half-written file in place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(content)
+    os.replace(tmp, path)

@@ -1,0 +1,59 @@
+"""The serving snapshot: the marts copied into their own DuckDB file and swapped in atomically.
+
+The API opens only this file, read-only. It is replaced with os.replace after every check has passed,
+so a reader sees the old snapshot or the new one, never a half-built one, and a failed run changes nothing.
+"""
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from orchestration.settings import Settings
+
+
+def publish(settings: Settings, tables: list[str], run_id: str) -> dict:
+    target = settings.serving_path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.stem}.{os.getpid()}.tmp.duckdb")
+    tmp.unlink(missing_ok=True)
+    counts: dict[str, int] = {}
+    with duckdb.connect(str(tmp)) as snapshot:
+        snapshot.execute(f"ATTACH '{_sql_path(settings.warehouse_path)}' AS warehouse (READ_ONLY)")
+        for table in tables:
+            snapshot.execute(f'CREATE TABLE "{table}" AS SELECT * FROM warehouse.main."{table}"')
+            counts[table] = snapshot.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+        sources = dict(snapshot.execute(
+            "SELECT 'ods-trusts', any_value(source_sha256) FROM dim_trust UNION ALL "
+            "SELECT 'icb-names', any_value(source_sha256) FROM dim_health_economy").fetchall()) \
+            if {"dim_trust", "dim_health_economy"} <= set(tables) else {}
+        published_at = datetime.now(timezone.utc).replace(tzinfo=None)
+        snapshot.execute("CREATE TABLE publication (run_id VARCHAR, published_at TIMESTAMP, sources VARCHAR)")
+        snapshot.execute("INSERT INTO publication VALUES (?, ?, ?)", [run_id, published_at, json.dumps(sources)])
+        snapshot.execute("DETACH warehouse")
+    os.replace(tmp, target)
+    return {"path": str(target), "run_id": run_id, "published_at": published_at.isoformat(), "rows": counts}
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def build_serving_asset(mart_names: list[str]) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=dg.AssetKey(["serving", "snapshot"]),
+        deps=[dg.AssetKey([name]) for name in mart_names],
+        group_name="serving",
+        kinds={"duckdb"},
+        description="The marts published to serving/oversight.duckdb for the API (atomic swap).",
+    )
+    def serving_snapshot(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        outcome = publish(Settings.from_env(), mart_names, context.run_id)
+        return dg.MaterializeResult(metadata={
+            "path": outcome["path"], "published_at": outcome["published_at"],
+            "rows": dg.MetadataValue.json(outcome["rows"])})
+
+    return serving_snapshot

@@ -1,0 +1,87 @@
+"""Configuration from environment variables, with safe defaults.
+
+One home for data: OVERSIGHT_HOME (default ./data) holds the feeds, the raw landing, the Parquet files,
+the DuckDB warehouse the pipeline writes, and the serving snapshot the API reads.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+# Production addresses of the public feeds (FEEDS.md §1). The ICB names file is published by the ONS
+# Open Geography Portal, whose download addresses change with each release: set OVERSIGHT_ICB_NAMES_URL.
+PRODUCTION_URLS = {
+    "ods-trusts": "https://files.digital.nhs.uk/assets/ods/current/etr.zip",
+    "ods-successors": "https://files.digital.nhs.uk/assets/ods/current/succ.zip",
+    "icb-names": "https://geoportal.statistics.gov.uk/datasets/ons::icb-names-and-codes-in-england-december-2024",
+}
+
+# Where each file sits in a mirror of the feeds (what `oversight simulate` writes, and what the
+# feed server serves), relative to OVERSIGHT_FEEDS_URL.
+MIRROR_PATHS = {
+    "ods-trusts": "ods/etr.csv",
+    "ods-successors": "ods/succ.csv",
+    "icb-names": "ons/icb_names_codes.csv",
+}
+
+# Per-file override variables: they win over OVERSIGHT_FEEDS_URL and the production defaults.
+URL_VARIABLES = {
+    "ods-trusts": "OVERSIGHT_ODS_TRUSTS_URL",
+    "ods-successors": "OVERSIGHT_ODS_SUCCESSORS_URL",
+    "icb-names": "OVERSIGHT_ICB_NAMES_URL",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    feeds_url: str | None
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        home = Path(os.environ.get("OVERSIGHT_HOME", "data")).expanduser().resolve()
+        feeds_url = os.environ.get("OVERSIGHT_FEEDS_URL") or None
+        return cls(home=home, feeds_url=feeds_url)
+
+    # --- where things live under the home -------------------------------------------------------
+    @property
+    def feeds_dir(self) -> Path:  # simulated feeds, when no feed location is configured
+        return self.home / "feeds"
+
+    @property
+    def raw_dir(self) -> Path:  # bytes exactly as received, named by content hash
+        return self.home / "raw"
+
+    @property
+    def parquet_dir(self) -> Path:
+        return self.home / "parquet"
+
+    @property
+    def quarantine_dir(self) -> Path:  # rows that failed, with their reason
+        return self.home / "quarantine"
+
+    @property
+    def warehouse_path(self) -> Path:  # the file dbt writes; the API never opens it
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def serving_path(self) -> Path:  # the published snapshot the API reads, swapped in atomically
+        return self.home / "serving" / "oversight.duckdb"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
+
+    def feed_url(self, kind: str) -> str:
+        """The URL a feed file is pulled from: per-file variable, else the mirror, else production."""
+        override = os.environ.get(URL_VARIABLES[kind])
+        if override:
+            return override
+        if self.feeds_url:
+            return self.feeds_url.rstrip("/") + "/" + MIRROR_PATHS[kind]
+        return PRODUCTION_URLS[kind]
+
+    def export(self) -> None:
+        """Make the resolved home visible to child processes (dbt reads it in profiles.yml)."""
+        os.environ["OVERSIGHT_HOME"] = str(self.home)
