@@ -35,7 +35,10 @@ class Validation:
 def validate(table: pa.Table, binding: SuiteBinding) -> Validation:
     import great_expectations as gx  # slow import: only when a check actually runs
 
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
     context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)  # keep run logs readable
     batch_definition = (
         context.data_sources.add_pandas(name="parquet")
         .add_dataframe_asset(name=binding.suite_name)

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'int_trust_successors_resolved'}}}) }}
 -- A resolved "current successor" must not itself have a successor: if it does, a chain is longer than
 -- var('max_succession_hops') and the resolution is incomplete.
 select resolved.trust_code, resolved.current_successor_code

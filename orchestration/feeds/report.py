@@ -37,6 +37,7 @@ class Issue:
     column: str | None = None
     value: str | None = None
     severity: str = "error"  # "error" rejects the row (or the file); "warning" is reported only
+    whole_file: bool = False  # the file as a whole cannot be read (unknown layout, empty, undecodable)
 
     def describe(self, file: str) -> str:
         where = file
@@ -47,7 +48,8 @@ class Issue:
         return f"{where}: {self.message}"
 
     def as_dict(self) -> dict:
-        return {"row": self.row, "column": self.column, "value": self.value, "message": self.message}
+        return {"row": self.row, "column": self.column, "value": self.value, "message": self.message,
+                "scope": "file" if self.whole_file else "row"}
 
 
 @dataclass
@@ -81,7 +83,7 @@ class ParseResult:
 
     @property
     def file_errors(self) -> list[Issue]:
-        return [i for i in self.errors if i.row is None]
+        return [i for i in self.errors if i.whole_file]
 
     @property
     def accepted(self) -> bool:
@@ -124,7 +126,7 @@ def decode_text(content: bytes, file: str, issues: list[Issue]) -> str | None:
         try:
             text = content.decode("cp1252")
         except UnicodeDecodeError:
-            issues.append(Issue(f"not UTF-8 or Windows-1252 text (byte {exc.start})", row=row))
+            issues.append(Issue(f"not UTF-8 or Windows-1252 text (byte {exc.start})", row=row, whole_file=True))
             return None
         issues.append(Issue(f"not UTF-8 (byte {exc.start}); read as Windows-1252", row=row, severity="warning"))
         return text

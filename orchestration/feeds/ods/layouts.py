@@ -70,17 +70,17 @@ def _duplicates(rows_by_key: dict[str, list[int]], result: ParseResult, column: 
 def _headerless_layout(records: list[list[str]], width: int, layout: str, result: ParseResult) -> bool:
     """A headerless file is recognised by its width; most rows must have it, else the layout is unknown."""
     if not records:
-        result.issues.append(Issue("file is empty: no rows"))
+        result.issues.append(Issue("file is empty: no rows", whole_file=True))
         return False
     widths = [len(r) for r in records]
     matching = sum(1 for w in widths if w == width)
     if matching * 2 <= len(records):
         common = max(set(widths), key=widths.count)
         result.issues.append(Issue(
-            f"unknown layout: expected {width} columns per row ({layout}), most rows have {common}"))
+            f"unknown layout: expected {width} columns per row ({layout}), most rows have {common}", whole_file=True))
         return False
     if records[0] and records[0][0].strip().lower().replace(" ", "_") in {"organisation_code", "code", "org_code"}:
-        result.issues.append(Issue(f"unknown layout: first row looks like a header, {layout} has none", row=1))
+        result.issues.append(Issue(f"unknown layout: first row looks like a header, {layout} has none", row=1, whole_file=True))
         return False
     result.layout = layout
     return True
@@ -269,13 +269,13 @@ def parse_icb_names(content: bytes, file: str = "icb_names_codes.csv") -> ParseR
     text = decode_text(content, file, result.issues)
     records = [r for r in (csv_records(text) if text is not None else []) if r]
     if not records:
-        result.issues.append(Issue("file is empty: no header and no rows"))
+        result.issues.append(Issue("file is empty: no header and no rows", whole_file=True))
         return result
     header, data = records[0], records[1:]
     result.rows = len(data)
     match = ICB_HEADER.match(",".join(h.strip() for h in header))
     if not match:
-        result.issues.append(Issue(f"unknown layout: header {header!r}; expected ICByyCD,ICByyCDH,ICByyNM[,…]", row=1))
+        result.issues.append(Issue(f"unknown layout: header {header!r}; expected ICByyCD,ICByyCDH,ICByyNM[,…]", row=1, whole_file=True))
         result.quarantined = [{"row": i, "reason": "file rejected", "record": ",".join(r)} for i, r in enumerate(data, 2)]
         return result
     year = match.group(1)
