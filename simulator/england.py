@@ -1,0 +1,225 @@
+"""The world model of the simulator: a synthetic England's NHS, deterministic for a (scale, seed, as_of).
+
+Every feed writer reads this one model, so ODS codes, ICBs and trusts agree across feeds. Names are invented
+(syllables, not real places); codes follow the real patterns.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+
+# The 7 NHS England regions (real codes) and the GOR letter etr.csv column 24 carries for each.
+REGIONS = [
+    ("Y56", "London", "H"), ("Y58", "South West", "K"), ("Y59", "South East", "J"), ("Y60", "Midlands", "F"),
+    ("Y61", "East of England", "G"), ("Y62", "North West", "B"), ("Y63", "North East and Yorkshire", "A"),
+]
+# ICBs per region at national scale, as in England since 2022 (42 in all).
+NATIONAL_ICBS_PER_REGION = {"Y56": 5, "Y58": 7, "Y59": 6, "Y60": 11, "Y61": 6, "Y62": 3, "Y63": 4}
+SMALL_ICBS_PER_REGION = {"Y58": 2, "Y62": 2}
+SCALES = ("small", "national")
+
+KINDS = ("acute", "mental_health", "community", "ambulance")
+NAME_SUFFIX = {
+    "acute": ["HOSPITALS NHS FOUNDATION TRUST", "HOSPITALS NHS TRUST", "UNIVERSITY HOSPITALS NHS FOUNDATION TRUST",
+              "HEALTHCARE NHS FOUNDATION TRUST"],
+    "mental_health": ["MENTAL HEALTH NHS TRUST", "PARTNERSHIP NHS FOUNDATION TRUST",
+                      "HEALTH AND CARE NHS FOUNDATION TRUST"],
+    "community": ["COMMUNITY HEALTHCARE NHS TRUST", "COMMUNITY HEALTH SERVICES NHS TRUST"],
+    "ambulance": ["AMBULANCE SERVICE NHS FOUNDATION TRUST", "AMBULANCE SERVICE NHS TRUST"],
+}
+_START = ["ash", "brad", "kel", "mil", "sten", "har", "thorn", "wick", "east", "north", "brom", "cal", "dun",
+          "elm", "fen", "gran", "hal", "ing", "lang", "mar", "nor", "oak", "pen", "ral", "sal", "tam", "wal",
+          "wes", "yar", "ald", "bel", "cor", "dal", "ever", "frod", "glen", "hol", "kirk", "lyn", "mor"]
+_END = ["worth", "ford", "ton", "by", "ley", "dene", "field", "bridge", "bury", "ham", "wick", "well", "stead",
+        "mouth", "minster", "caster", "moor", "dale", "brook", "holme"]
+_STREETS = ["HIGH STREET", "STATION ROAD", "CHURCH LANE", "HOSPITAL ROAD", "PARK AVENUE", "LONDON ROAD",
+            "MILL LANE", "QUEEN STREET", "VICTORIA ROAD", "INFIRMARY DRIVE"]
+_BUILDINGS = ["TRUST HEADQUARTERS", "MANAGEMENT OFFICES", "TRUST OFFICES", "GENERAL HOSPITAL", "ROYAL INFIRMARY",
+              "UNIT 4", "1ST FLOOR"]
+_CODE_CHARS = "ABCDEFGHJKLMNPQRSTUVWXY0123456789"
+
+
+@dataclass
+class Region:
+    code: str
+    name: str
+    gor: str
+
+
+@dataclass
+class Icb:
+    code: str          # ODS code, e.g. QXA (etr.csv column 4)
+    ons_code: str      # E54000NNN
+    name: str
+    region: str
+
+
+@dataclass
+class Trust:
+    code: str
+    name: str
+    kind: str
+    region: str        # "" outside England
+    icb: str           # "" outside England
+    gor: str
+    address: list[str]  # 5 lines, blank where absent
+    postcode: str
+    open_date: date
+    close_date: date | None = None
+    telephone: str = ""
+    english: bool = True
+
+
+@dataclass
+class Succession:
+    old_code: str
+    new_code: str
+    reason: str        # R reconfiguration, F finance code change, O organisation type change
+    effective_date: date
+    indicator: str     # F: the new code has a further successor; X: end of chain
+
+
+@dataclass
+class England:
+    scale: str
+    seed: int
+    as_of: date
+    regions: list[Region] = field(default_factory=list)
+    icbs: list[Icb] = field(default_factory=list)
+    trusts: list[Trust] = field(default_factory=list)
+    successions: list[Succession] = field(default_factory=list)
+
+    def trust(self, code: str) -> Trust:
+        return next(t for t in self.trusts if t.code == code)
+
+    def as_dict(self) -> dict:
+        return {k: ([asdict(x) for x in v] if isinstance(v, list) else v) for k, v in self.__dict__.items()}
+
+
+class _Namer:
+    """Invented, unique place names: two syllables, capitalised."""
+
+    def __init__(self, rng: random.Random):
+        self.rng, self.used = rng, set()
+
+    def place(self) -> str:
+        while True:
+            name = (self.rng.choice(_START) + self.rng.choice(_END)).capitalize()
+            if name not in self.used:
+                self.used.add(name)
+                return name
+
+
+class _Codes:
+    def __init__(self, rng: random.Random):
+        self.rng, self.used = rng, set()
+
+    def new(self, first: str, length: int = 3) -> str:
+        while True:
+            code = first + "".join(self.rng.choice(_CODE_CHARS) for _ in range(length - 1))
+            if code not in self.used:
+                self.used.add(code)
+                return code
+
+
+def _postcode(rng: random.Random) -> str:
+    letters = "ABCDEFGHJKLMNPRSTUWY"
+    return (f"{rng.choice(letters)}{rng.choice(letters)}{rng.randint(1, 29)} "
+            f"{rng.randint(1, 9)}{rng.choice(letters)}{rng.choice(letters)}")
+
+
+def _date_between(rng: random.Random, start: date, end: date) -> date:
+    day = start + timedelta(days=rng.randint(0, (end - start).days))
+    return day.replace(day=1)  # organisations open and close on the first of a month
+
+
+def build_england(scale: str, seed: int, as_of: date = date(2026, 10, 1)) -> England:
+    if scale not in SCALES:
+        raise ValueError(f"unknown scale {scale!r}: choose one of {', '.join(SCALES)}")
+    rng = random.Random(f"{scale}:{seed}")
+    namer, codes = _Namer(rng), _Codes(rng)
+    world = England(scale=scale, seed=seed, as_of=as_of)
+    per_region = NATIONAL_ICBS_PER_REGION if scale == "national" else SMALL_ICBS_PER_REGION
+    regions = {code: Region(code, name, gor) for code, name, gor in REGIONS if code in per_region}
+    world.regions = list(regions.values())
+
+    ons_numbers = iter(sorted(rng.sample(range(8, 200), sum(per_region.values()))))
+    for region_code, count in per_region.items():
+        for _ in range(count):
+            places = [namer.place() for _ in range(rng.choice([1, 2, 2, 3]))]
+            # real names carry commas ("NHS Bath and North East Somerset, Swindon and Wiltshire …")
+            joined = places[0] if len(places) == 1 else ", ".join(places[:-1]) + " and " + places[-1]
+            if len(places) == 2:
+                joined = " and ".join(places)
+            world.icbs.append(Icb(codes.new("Q"), f"E54{next(ons_numbers):06d}",
+                                  f"NHS {joined} Integrated Care Board", region_code))
+
+    def new_trust(kind: str, icb: Icb | None, region: Region | None, opened: date, place: str | None = None) -> Trust:
+        place = place or namer.place().upper()
+        return Trust(
+            code=codes.new("R"), name=f"{place} {rng.choice(NAME_SUFFIX[kind])}", kind=kind,
+            region=region.code if region else "", icb=icb.code if icb else "", gor=region.gor if region else "W",
+            address=[rng.choice(_BUILDINGS), f"{rng.randint(1, 200)} {rng.choice(_STREETS)}", "",
+                     place, ""],
+            postcode=_postcode(rng), open_date=opened,
+            telephone=f"0{rng.randint(1000, 3999)} {rng.randint(100000, 999999)}" if rng.random() < 0.6 else "")
+
+    # Open English trusts: 4–8 per ICB at national scale (mostly acute and mental health), one ambulance per region.
+    for icb in world.icbs:
+        region = regions[icb.region]
+        n = rng.choice([4, 5, 5, 5, 6]) if scale == "national" else rng.randint(3, 4)
+        kinds = ["acute", "mental_health"] + [rng.choice(["acute", "acute", "mental_health", "community"])
+                                              for _ in range(n - 2)]
+        for kind in kinds:
+            world.trusts.append(new_trust(kind, icb, region, _date_between(rng, date(1991, 4, 1), date(2012, 4, 1))))
+    for region in world.regions:
+        icb = next(i for i in world.icbs if i.region == region.code)
+        world.trusts.append(new_trust("ambulance", icb, region, _date_between(rng, date(2006, 7, 1), date(2006, 7, 1))))
+
+    # Trusts outside England (Welsh): in the ODS file, with no region and no ICB.
+    for _ in range(3 if scale == "national" else 1):
+        world.trusts.append(new_trust(rng.choice(["acute", "ambulance"]), None, None,
+                                      _date_between(rng, date(1994, 4, 1), date(2009, 10, 1))))
+
+    english_open = [t for t in world.trusts if t.english and t.region]
+    _plant_mergers(world, rng, english_open, new_trust, regions, mergers=10 if scale == "national" else 2)
+
+    # Trusts that simply closed (dissolved), keeping their last region and ICB codes.
+    for _ in range(50 if scale == "national" else 2):
+        icb = rng.choice(world.icbs)
+        opened = _date_between(rng, date(1991, 4, 1), date(2008, 4, 1))
+        trust = new_trust(rng.choice(["acute", "mental_health", "community"]), icb, regions[icb.region], opened)
+        trust.close_date = _date_between(rng, max(opened + timedelta(days=400), date(2000, 4, 1)), date(2024, 4, 1))
+        world.trusts.append(trust)
+
+    world.trusts.sort(key=lambda t: t.code)
+    world.successions.sort(key=lambda s: s.old_code)
+    return world
+
+
+def _plant_mergers(world: England, rng: random.Random, candidates: list[Trust], new_trust, regions, mergers: int):
+    """Mergers: one or two trusts close and a new trust opens in their place, in the same ICB. The first
+    merger's successor is itself merged later, so resolution has to follow a chain (A → B → C)."""
+    for n in range(mergers):
+        icb = rng.choice([i for i in world.icbs if sum(t.icb == i.code for t in candidates) >= 2])
+        pool = [t for t in candidates if t.icb == icb.code and t.kind != "ambulance" and t.close_date is None]
+        merged = rng.sample(pool, k=min(len(pool), rng.choice([1, 2])))
+        when = _date_between(rng, date(2012, 4, 1), date(2018, 4, 1))
+        successor = new_trust(merged[0].kind, icb, regions[icb.region], when)
+        world.trusts.append(successor)
+        for old in merged:
+            old.close_date = when
+            candidates.remove(old)
+            world.successions.append(Succession(old.code, successor.code, "R", when, "X"))
+        if n == 0:  # the chain: the successor is merged again later
+            later = _date_between(rng, date(2019, 4, 1), date(2024, 4, 1))
+            final = new_trust(successor.kind, icb, regions[icb.region], later)
+            world.trusts.append(final)
+            successor.close_date = later
+            world.successions.append(Succession(successor.code, final.code, "R", later, "X"))
+            for s in world.successions:
+                if s.new_code == successor.code:
+                    s.indicator = "F"  # follow the chain again
+        else:
+            candidates.append(successor)
