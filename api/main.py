@@ -1,0 +1,23 @@
+"""The NHS Oversight Platform API: read-only, over the published snapshot, under /api/v1."""
+from fastapi import FastAPI
+
+from api import problems
+from api.deps import Warehouse
+from api.routers import health, health_economies, organisations
+from api.settings import Settings
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(title="NHS Oversight Platform", version="1", openapi_url=f"{API_PREFIX}/openapi.json",
+                  description="Trusts, health economies and (soon) their condition, from the published snapshot.")
+    app.state.warehouse = Warehouse(settings.serving_path.resolve())
+    problems.install(app)
+    for router in (health.router, organisations.router, health_economies.router):
+        app.include_router(router, prefix=API_PREFIX)
+    return app
+
+
+app = create_app()
