@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pyarrow.parquet as pq
 
 from orchestration.settings import Settings
 
@@ -26,16 +27,26 @@ def publish(settings: Settings, tables: list[str], run_id: str) -> dict:
         for table in tables:
             snapshot.execute(f'CREATE TABLE "{table}" AS SELECT * FROM warehouse.main."{table}"')
             counts[table] = snapshot.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
-        sources = dict(snapshot.execute(
-            "SELECT 'ods-trusts', any_value(source_sha256) FROM dim_trust UNION ALL "
-            "SELECT 'icb-names', any_value(source_sha256) FROM dim_health_economy").fetchall()) \
-            if {"dim_trust", "dim_health_economy"} <= set(tables) else {}
+        sources = _source_hashes(settings)
         published_at = datetime.now(timezone.utc).replace(tzinfo=None)
         snapshot.execute("CREATE TABLE publication (run_id VARCHAR, published_at TIMESTAMP, sources VARCHAR)")
         snapshot.execute("INSERT INTO publication VALUES (?, ?, ?)", [run_id, published_at, json.dumps(sources)])
         snapshot.execute("DETACH warehouse")
     os.replace(tmp, target)
     return {"path": str(target), "run_id": run_id, "published_at": published_at.isoformat(), "rows": counts}
+
+
+def _source_hashes(settings: Settings) -> dict[str, str | None]:
+    """Which raw file (by SHA-256) each feed's Parquet was parsed from: the snapshot says what it was built on."""
+    from orchestration.feeds.ingest import parquet_path
+    from orchestration.feeds.registry import FEED_FILES
+
+    hashes = {}
+    for kind, spec in FEED_FILES.items():
+        path = parquet_path(settings, spec)
+        column = pq.read_table(path, columns=["_source_sha256"]).column(0) if path.exists() else None
+        hashes[kind] = column[0].as_py() if column is not None and len(column) else None
+    return hashes
 
 
 def _sql_path(path: Path) -> str:

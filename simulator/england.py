@@ -205,7 +205,9 @@ def _plant_mergers(world: England, rng: random.Random, candidates: list[Trust], 
         icb = rng.choice([i for i in world.icbs if sum(t.icb == i.code for t in candidates) >= 2])
         pool = [t for t in candidates if t.icb == icb.code and t.kind != "ambulance" and t.close_date is None]
         merged = rng.sample(pool, k=min(len(pool), rng.choice([1, 2])))
-        when = _date_between(rng, date(2012, 4, 1), date(2018, 4, 1))
+        # after every merging trust opened (a successor can itself merge again later)
+        earliest = max(date(2012, 4, 1), max(t.open_date for t in merged) + timedelta(days=400))
+        when = _date_between(rng, earliest, max(earliest, date(2022, 4, 1)))
         successor = new_trust(merged[0].kind, icb, regions[icb.region], when)
         world.trusts.append(successor)
         for old in merged:
@@ -213,13 +215,13 @@ def _plant_mergers(world: England, rng: random.Random, candidates: list[Trust], 
             candidates.remove(old)
             world.successions.append(Succession(old.code, successor.code, "R", when, "X"))
         if n == 0:  # the chain: the successor is merged again later
-            later = _date_between(rng, date(2019, 4, 1), date(2024, 4, 1))
+            later = _date_between(rng, when + timedelta(days=400), max(when + timedelta(days=400), date(2024, 4, 1)))
             final = new_trust(successor.kind, icb, regions[icb.region], later)
             world.trusts.append(final)
             successor.close_date = later
             world.successions.append(Succession(successor.code, final.code, "R", later, "X"))
-            for s in world.successions:
-                if s.new_code == successor.code:
-                    s.indicator = "F"  # follow the chain again
         else:
             candidates.append(successor)
+    predecessors = {s.old_code for s in world.successions}
+    for s in world.successions:
+        s.indicator = "F" if s.new_code in predecessors else "X"  # F: follow the chain again
