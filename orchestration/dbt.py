@@ -12,8 +12,11 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
-# dbt is installed in the same environment as this code; dagster-dbt looks for it on PATH.
+# dbt is installed in the same environment as this code. dagster-dbt's own helpers (the dev-time manifest
+# preparer among them) look for it on PATH, which need not include an unactivated virtualenv: put it there.
 DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
+if str(DBT_EXECUTABLE.parent) not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = f"{DBT_EXECUTABLE.parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -23,15 +26,8 @@ def ensure_manifest() -> Path:
     dbt_project.prepare_if_dev()
     if not dbt_project.manifest_path.exists():
         subprocess.run([str(DBT_EXECUTABLE), "parse", "--quiet", "--profiles-dir", str(DBT_PROJECT_DIR)],
-                       cwd=DBT_PROJECT_DIR, check=True, env=dbt_environment())
+                       cwd=DBT_PROJECT_DIR, check=True)
     return dbt_project.manifest_path
-
-
-def dbt_environment() -> dict[str, str]:
-    env = dict(os.environ)
-    env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
-    env["PATH"] = f"{DBT_EXECUTABLE.parent}{os.pathsep}{env.get('PATH', '')}"
-    return env
 
 
 class OversightTranslator(DagsterDbtTranslator):

@@ -48,3 +48,16 @@ def test_the_trusts_feed_has_a_blocking_gx_check():
     assert [(k.asset_key.to_user_string(), k.name) for k in gx_keys] == [("ods/trusts", "gx_ods_trusts")]
     check_def = next(c for c in defs.asset_checks if gx_keys[0] in c.check_keys)
     assert all(spec.blocking for spec in check_def.check_specs)
+
+
+def test_definitions_load_under_dagster_dev_without_the_virtualenv_on_path(tmp_path):
+    """`make dev` runs `dagster dev`, whose dbt manifest preparer looks for `dbt` on PATH."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PATH="/usr/bin:/bin", DAGSTER_IS_DEV_CLI="1", OVERSIGHT_HOME=str(tmp_path))
+    probe = "from orchestration.definitions import defs; print(len(list(defs.resolve_asset_graph().get_all_asset_keys())))"
+    proc = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert int(proc.stdout.strip().splitlines()[-1]) == 10
