@@ -86,15 +86,27 @@ def _headerless_layout(records: list[list[str]], width: int, layout: str, result
     return True
 
 
-def parse_etr(content: bytes, file: str = "etr.csv") -> ParseResult:
-    file = display_name(file)
-    result = ParseResult(file=file, kind="ods-trusts", layout=None, valid=pa.table({}))
-    text = decode_text(content, file, result.issues)
-    records = csv_records(text) if text is not None else []
-    records = [r for r in records if r]  # a trailing blank line is not a row
+def _reject_all(result: ParseResult, records: list[list[str]], first_row: int) -> None:
+    """A refused file still accounts for every row: all of them go to quarantine."""
+    result.quarantined = [{"row": i, "reason": "file rejected", "record": ",".join(r)}
+                          for i, r in enumerate(records, first_row)]
+
+
+def _open_headerless(content: bytes, file: str, kind: str, width: int, layout: str):
+    """Decode and split a headerless file; (result, None) when it cannot be read in this layout."""
+    result = ParseResult(file=display_name(file), kind=kind, layout=None, valid=pa.table({}))
+    text = decode_text(content, result.file, result.issues)
+    records = [r for r in (csv_records(text) if text is not None else []) if r]  # a trailing blank line is not a row
     result.rows = len(records)
-    if text is None or not _headerless_layout(records, ETR_WIDTH, ETR_LAYOUT, result):
-        result.quarantined = [{"row": i, "reason": "file rejected", "record": ",".join(r)} for i, r in enumerate(records, 1)]
+    if text is None or not _headerless_layout(records, width, layout, result):
+        _reject_all(result, records, first_row=1)
+        return result, None
+    return result, records
+
+
+def parse_etr(content: bytes, file: str = "etr.csv") -> ParseResult:
+    result, records = _open_headerless(content, file, "ods-trusts", ETR_WIDTH, ETR_LAYOUT)
+    if records is None:
         return result
 
     col = lambda p: _column_name(ETR_COLUMNS, p)  # noqa: E731
@@ -193,13 +205,8 @@ def check_trust_icbs(result: ParseResult, icbs: ParseResult) -> None:
 
 
 def parse_succ(content: bytes, file: str = "succ.csv") -> ParseResult:
-    file = display_name(file)
-    result = ParseResult(file=file, kind="ods-successors", layout=None, valid=pa.table({}))
-    text = decode_text(content, file, result.issues)
-    records = [r for r in (csv_records(text) if text is not None else []) if r]
-    result.rows = len(records)
-    if text is None or not _headerless_layout(records, len(SUCC_COLUMNS), SUCC_LAYOUT, result):
-        result.quarantined = [{"row": i, "reason": "file rejected", "record": ",".join(r)} for i, r in enumerate(records, 1)]
+    result, records = _open_headerless(content, file, "ods-successors", len(SUCC_COLUMNS), SUCC_LAYOUT)
+    if records is None:
         return result
 
     col = lambda p: _column_name(SUCC_COLUMNS, p)  # noqa: E731
@@ -276,7 +283,7 @@ def parse_icb_names(content: bytes, file: str = "icb_names_codes.csv") -> ParseR
     match = ICB_HEADER.match(",".join(h.strip() for h in header))
     if not match:
         result.issues.append(Issue(f"unknown layout: header {header!r}; expected ICByyCD,ICByyCDH,ICByyNM[,…]", row=1, whole_file=True))
-        result.quarantined = [{"row": i, "reason": "file rejected", "record": ",".join(r)} for i, r in enumerate(data, 2)]
+        _reject_all(result, data, first_row=2)
         return result
     year = match.group(1)
     result.layout = f"ons-icb-names-20{year}"
