@@ -50,8 +50,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _feed_kinds() -> list[str]:
-    from orchestration.feeds.registry import FEED_FILES
-    return list(FEED_FILES)
+    from orchestration.feeds.registry import CHECK_KINDS
+    return list(CHECK_KINDS)
 
 
 def cmd_simulate(args) -> int:
@@ -64,17 +64,17 @@ def cmd_simulate(args) -> int:
 
 def cmd_check_feed(args) -> int:
     from orchestration.feeds.ods.layouts import check_trust_icbs, parse_icb_names
-    from orchestration.feeds.registry import FEED_FILES
+    from orchestration.feeds.registry import CHECK_KINDS
 
-    spec = FEED_FILES.get(args.kind)
-    if spec is None:
-        print(f"oversight check-feed: unknown kind {args.kind!r}; known kinds: {', '.join(FEED_FILES)}", file=sys.stderr)
+    parse = CHECK_KINDS.get(args.kind)
+    if parse is None:
+        print(f"oversight check-feed: unknown kind {args.kind!r}; known kinds: {', '.join(CHECK_KINDS)}", file=sys.stderr)
         return 2
     for path in filter(None, [args.path, args.icb_names]):
         if not path.is_file():
             print(f"oversight check-feed: {path}: no such file", file=sys.stderr)
             return 2
-    result = spec.parse(args.path.read_bytes(), str(args.path))
+    result = parse(args.path.read_bytes(), str(args.path))
     if args.icb_names:
         if args.kind != "ods-trusts":
             print("oversight check-feed: --icb-names applies to ods-trusts only", file=sys.stderr)

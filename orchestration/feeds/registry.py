@@ -10,6 +10,7 @@ from typing import Callable
 
 from orchestration.feeds.ods import layouts as ods
 from orchestration.feeds.report import ParseResult
+from orchestration.feeds.workforce.sickness import parse_sickness
 
 
 @dataclass(frozen=True)
@@ -33,3 +34,11 @@ FEED_FILES: dict[str, FeedFile] = {f.kind: f for f in [
     FeedFile("icb-names", "ods", "icbs", ods.parse_icb_names,
              "ONS ICB names and codes: the 42 health economies (ODS code, ONS code, name)"),
 ]}
+
+
+# Every kind `oversight check-feed` validates: the ingested files above, plus feeds whose parser is ready but
+# whose (monthly-partitioned) ingestion asset is still to come.
+CHECK_KINDS: dict[str, Callable[[bytes, str], ParseResult]] = {
+    **{kind: spec.parse for kind, spec in FEED_FILES.items()},
+    "sickness-absence": parse_sickness,
+}

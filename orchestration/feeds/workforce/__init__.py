@@ -1,0 +1,1 @@
+"""Workforce statistics (NHS England / NHS Digital): staff group and organisation, sickness absence."""
