@@ -53,6 +53,7 @@ class Icb:
     ons_code: str      # E54000NNN
     name: str
     region: str
+    stress: float = 0.0  # planted: the economy-level part of its trusts' condition (standard normal)
 
 
 @dataclass
@@ -69,6 +70,8 @@ class Trust:
     close_date: date | None = None
     telephone: str = ""
     english: bool = True
+    fte: float = 0.0        # staff in post, full-time equivalent
+    condition: float = 0.0  # planted latent condition: higher is worse (economy part + trust part)
 
 
 @dataclass
@@ -134,7 +137,14 @@ def _date_between(rng: random.Random, start: date, end: date) -> date:
     return day.replace(day=1)  # organisations open and close on the first of a month
 
 
-def build_england(scale: str, seed: int, as_of: date = date(2026, 10, 1)) -> England:
+# Typical staff (FTE) by kind of trust.
+FTE_RANGE = {"acute": (3000, 12000), "mental_health": (1500, 5000), "community": (800, 3000),
+             "ambulance": (2500, 5000)}
+
+
+def build_england(scale: str, seed: int, as_of: date = date(2026, 10, 1), economy_strength: float = 0.6) -> England:
+    """economy_strength (0 to 1): the share of a trust's latent condition that comes from its health economy,
+    so failing trusts cluster in failing economies; 0 plants no link at all."""
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}: choose one of {', '.join(SCALES)}")
     rng = random.Random(f"{scale}:{seed}")
@@ -195,7 +205,25 @@ def build_england(scale: str, seed: int, as_of: date = date(2026, 10, 1)) -> Eng
 
     world.trusts.sort(key=lambda t: t.code)
     world.successions.sort(key=lambda s: s.old_code)
+    _plant_condition(world, seed, economy_strength)
     return world
+
+
+def _plant_condition(world: England, seed: int, economy_strength: float) -> None:
+    """The latent condition every later feed draws on. Its own random stream, so that adding it (or changing
+    the strength) leaves the organisations themselves unchanged."""
+    if not 0 <= economy_strength <= 1:
+        raise ValueError(f"economy_strength must be between 0 and 1, not {economy_strength}")
+    rng = random.Random(f"{world.scale}:{seed}:condition")
+    for icb in world.icbs:
+        icb.stress = rng.gauss(0, 1)
+    stress = {icb.code: icb.stress for icb in world.icbs}
+    for trust in world.trusts:
+        low, high = FTE_RANGE[trust.kind]
+        trust.fte = round(rng.uniform(low, high), 1)
+        own = rng.gauss(0, 1)
+        # variance 1 whatever the strength: strength moves only how much of it the economy explains
+        trust.condition = (economy_strength ** 0.5) * stress.get(trust.icb, 0.0) + ((1 - economy_strength) ** 0.5) * own
 
 
 def _plant_mergers(world: England, rng: random.Random, candidates: list[Trust], new_trust, regions, mergers: int):
