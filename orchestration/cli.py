@@ -123,21 +123,53 @@ def cmd_run(args) -> int:
     from orchestration.definitions import REFRESH_JOB, defs
 
     with dg.DagsterInstance.get() as instance:
+        results = ingest_releases(defs, instance, settings)
         result = defs.resolve_job_def(REFRESH_JOB).execute_in_process(instance=instance, raise_on_error=False)
+    rejected = [r for r in results if not r.success]
+    for failed in rejected:
+        print(f"\nRelease {failed.dagster_run.tags.get('dagster/partition')} of job {failed.dagster_run.job_name} "
+              "FAILED; the releases stored before stay as they were:", file=sys.stderr)
+        _print_failures(failed)
     failed_checks = [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
                      and not e.event_specific_data.passed]
     if not result.success:
         print(f"\nRun {result.run_id} FAILED. The published snapshot (if any) is unchanged: {settings.serving_path}",
               file=sys.stderr)
-        for event in result.all_events:
-            if event.is_step_failure:
-                print(f"  - step {event.step_key}: {event.event_specific_data.error.message.strip()}", file=sys.stderr)
+        _print_failures(result)
         for event in failed_checks:
             print(f"  - check {event.event_specific_data.asset_check_key.to_user_string()} failed", file=sys.stderr)
+        return 1
+    if rejected:
         return 1
     print(f"\nRun {result.run_id} succeeded.\n  warehouse (pipeline): {settings.warehouse_path}\n"
           f"  published snapshot (API): {settings.serving_path}")
     return 0
+
+
+def _print_failures(result) -> None:
+    for event in result.all_events:
+        if event.is_step_failure:
+            print(f"  - step {event.step_key}: {event.event_specific_data.error.message.strip()}", file=sys.stderr)
+
+
+def ingest_releases(defs, instance, settings) -> list:
+    """Every release listed by each release feed's index becomes a partition and is ingested, oldest first.
+    A release already stored from the same bytes is a quick no-op, so re-running is cheap."""
+    from orchestration.feeds.ingest import discover_releases
+    from orchestration.feeds.registry import RELEASE_FEEDS
+
+    results = []
+    for spec in RELEASE_FEEDS.values():
+        _, releases = discover_releases(spec, settings)
+        keys = [r.key for r in releases]
+        known = set(instance.get_dynamic_partitions(spec.partitions_name))
+        instance.add_dynamic_partitions(spec.partitions_name, [k for k in keys if k not in known])
+        job = defs.resolve_job_def(f"ingest_{spec.feed}_{spec.table}_releases")
+        for key in keys:
+            outcome = job.execute_in_process(instance=instance, partition_key=key, raise_on_error=False)
+            results.append(outcome)
+            print(f"{spec.kind} release {key}: {'ingested' if outcome.success else 'FAILED'}", flush=True)
+    return results
 
 
 def cmd_serve(args) -> int:

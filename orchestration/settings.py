@@ -82,6 +82,19 @@ class Settings:
             return self.feeds_url.rstrip("/") + "/" + MIRROR_PATHS[kind]
         return PRODUCTION_URLS[kind]
 
+    def release_index_url(self, kind: str, mirror_dir: str) -> str:
+        """Where a series of releases is listed (releases.json): OVERSIGHT_<KIND>_INDEX_URL, else the mirror.
+
+        The public publishers have no machine-readable list of their monthly files, so production needs
+        either a mirror (OVERSIGHT_FEEDS_URL) or an index per feed."""
+        variable = "OVERSIGHT_" + kind.upper().replace("-", "_") + "_INDEX_URL"
+        override = os.environ.get(variable)
+        if override:
+            return override
+        if self.feeds_url:
+            return self.feeds_url.rstrip("/") + f"/{mirror_dir}/releases.json"
+        raise LookupError(f"no release index for {kind}: set {variable} or OVERSIGHT_FEEDS_URL (a feed mirror)")
+
     def export(self) -> None:
         """Make the resolved home visible to child processes (dbt reads it in profiles.yml)."""
         os.environ["OVERSIGHT_HOME"] = str(self.home)

@@ -15,6 +15,12 @@ from simulator.workforce import sickness_months, write_sickness
 __all__ = ["England", "build_england", "simulate"]
 
 
+def _published_after(month_end: date, months_later: int) -> date:
+    """Official statistics come out on the first working days of a later month: the 1st, for simplicity."""
+    month = month_end.month + months_later
+    return date(month_end.year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+
+
 # Monthly releases written by default: enough to show trends, small enough for `make run` to stay quick.
 DEFAULT_MONTHS = 5
 
@@ -28,12 +34,24 @@ def simulate(scale: str, seed: int, out: Path, as_of: date = date(2026, 10, 1), 
         "ods/succ.csv": write_succ,
         "ons/icb_names_codes.csv": write_icb_names,
     }
+    series: dict[str, tuple[str, list[dict]]] = {}  # folder → (kind, releases) for each releases.json
+
+    def add_release(kind: str, folder: str, key: str, name: str, published: date, write) -> None:
+        files[f"{folder}/{name}"] = write
+        series.setdefault(folder, (kind, []))[1].append(
+            {"release": key, "file": name, "published": published.isoformat()})
+
     for month_end in sickness_months(as_of, months):
-        files[f"workforce/sickness/nhs_sickness_absence_{month_end:%Y-%m}.csv"] = (
-            lambda world, path, month_end=month_end: write_sickness(world, month_end, path))
+        add_release("sickness-absence", "workforce/sickness", f"{month_end:%Y-%m}",
+                    f"nhs_sickness_absence_{month_end:%Y-%m}.csv", _published_after(month_end, 4),
+                    lambda world, path, month_end=month_end: write_sickness(world, month_end, path))
     for relative, write in files.items():
         (out / relative).parent.mkdir(parents=True, exist_ok=True)
         write(england, out / relative)
+    # The release index a feed mirror publishes beside each series: what the pipeline discovers releases from.
+    for folder, (kind, releases) in series.items():
+        (out / folder / "releases.json").write_text(json.dumps(
+            {"kind": kind, "releases": sorted(releases, key=lambda r: r["release"])}, indent=1))
     truth = out / "_truth" / "world.json"
     truth.parent.mkdir(parents=True, exist_ok=True)
     truth.write_text(json.dumps(england.as_dict(), indent=1, default=str))
@@ -41,7 +59,7 @@ def simulate(scale: str, seed: int, out: Path, as_of: date = date(2026, 10, 1), 
     return {
         "scale": scale, "seed": seed, "as_of": as_of.isoformat(), "economy_strength": economy_strength,
         "out": str(out),
-        "files": sorted(files) + ["_truth/world.json"],
+        "files": sorted(files) + [f"{folder}/releases.json" for folder in series] + ["_truth/world.json"],
         "icbs": len(england.icbs),
         "trusts_open": len(open_trusts),
         "trusts_open_outside_england": sum(1 for t in open_trusts if not t.icb),

@@ -1,7 +1,7 @@
 """The ingestion asset every feed file gets: pull → land raw bytes → parse → Parquet (+ quarantine)."""
 
 import os
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -10,8 +10,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from orchestration.feeds.registry import FeedFile
+from orchestration.feeds.releases import Release, ReleaseFeed, ReleaseStore, read_index, release_url
 from orchestration.feeds.report import FeedRejected
-from orchestration.fetch import fetch, unpack
+from orchestration.fetch import FetchError, fetch, unpack
 from orchestration.landing import land
 from orchestration.settings import Settings
 
@@ -91,3 +92,126 @@ def build_ingest_asset(spec: FeedFile) -> dg.AssetsDefinition:
 
     _ingest.__name__ = f"ingest_{spec.feed}_{spec.table}"
     return _ingest
+
+
+# --- feeds published as a series of releases: one Dagster partition per release --------------------------------------
+
+def discover_releases(spec: ReleaseFeed, settings: Settings) -> tuple[str, list[Release]]:
+    index_url = settings.release_index_url(spec.kind, spec.mirror_dir)
+    return index_url, read_index(fetch(index_url).content, index_url)
+
+
+def ingest_release(spec: ReleaseFeed, settings: Settings, key: str, log=None) -> dict:
+    """Pull, land, parse and store one release as its delta; later releases already stored are re-based on it."""
+    index_url, releases = discover_releases(spec, settings)
+    release = next((r for r in releases if r.key == key), None)
+    if release is None:
+        raise FetchError(f"{index_url}: no release {key!r} (listed: {', '.join(r.key for r in releases) or 'none'})")
+    url = release_url(index_url, release)
+    fetched = fetch(url)
+    landed = land(settings.raw_dir, spec.feed, spec.table, fetched, release=key)
+    store = ReleaseStore(settings.parquet_dir, spec)
+    if store.has(key, landed.sha256):
+        entry = store.state()[key]
+        return {"source_url": url, "sha256": landed.sha256, "release": key, "unchanged": True,
+                **{k: entry[k] for k in ("layout", "rows", "new", "changed", "removed") if k in entry}}
+    outcome = _parse_and_store(spec, settings, release, url, landed.sha256, str(landed.path), fetched.content, log)
+    # A release stored out of order: every later release is a delta against this one now, so rebuild them.
+    for later in store.later_releases(key):
+        entry = store.state()[later]
+        later_release = Release(later, entry["file"], date.fromisoformat(entry["published"]))
+        content = Path(entry["raw_path"]).read_bytes()
+        _parse_and_store(spec, settings, later_release, entry["source_url"], entry["sha256"], entry["raw_path"],
+                         content, log)
+        outcome.setdefault("rebased_releases", []).append(later)
+    return outcome
+
+
+def _parse_and_store(spec, settings, release: Release, url: str, sha256: str, raw_path: str, content: bytes,
+                     log) -> dict:
+    file_name = Path(urlparse(url).path).name or spec.table
+    result = spec.parse(unpack(content, url), file_name)
+    quarantine_path = None
+    if result.rows_quarantined:
+        quarantine_path = settings.quarantine_dir / spec.feed / spec.table / f"release={release.key}" / f"{sha256}.parquet"
+        write_parquet_atomic(result.quarantine_table(), quarantine_path)
+    if not result.accepted:
+        raise FeedRejected(result)
+    if log and result.warnings:
+        for warning in result.warnings[:20]:
+            log.warning(warning.describe(result.file))
+    table = result.valid
+    table = table.append_column("_source_sha256", pa.array([sha256] * table.num_rows, pa.string()))
+    table = table.append_column("_loaded_at", pa.array([datetime.now(timezone.utc)] * table.num_rows,
+                                                       pa.timestamp("us", tz="UTC")))
+    provenance = {"source_url": url, "sha256": sha256, "raw_path": raw_path, "layout": result.layout,
+                  "rows_quarantined": result.rows_quarantined,
+                  "quarantine_path": str(quarantine_path) if quarantine_path else None}
+    counts = ReleaseStore(settings.parquet_dir, spec).store(release, table, provenance)
+    return {"source_url": url, "sha256": sha256, "raw_path": raw_path, "release": release.key,
+            "published": release.published_on.isoformat(), "layout": result.layout, "rows": result.rows,
+            "rows_valid": result.rows_valid, "rows_quarantined": result.rows_quarantined,
+            "warnings": len(result.warnings), "quarantine_path": str(quarantine_path) if quarantine_path else None,
+            "delta_path": str(ReleaseStore(settings.parquet_dir, spec).delta_path(release.key)), **counts,
+            "notes": result.notes}
+
+
+def release_partitions(spec: ReleaseFeed) -> dg.DynamicPartitionsDefinition:
+    return dg.DynamicPartitionsDefinition(name=spec.partitions_name)
+
+
+def build_release_asset(spec: ReleaseFeed) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=dg.AssetKey(spec.asset_key_path),
+        group_name=spec.feed,
+        description=spec.description + f" One partition per release ({spec.partitioned_by}); each stored as "
+                                       "its changes against the release before it.",
+        partitions_def=release_partitions(spec),
+        kinds={"python", "parquet"},
+        tags={"feed": spec.feed, **({"access": "restricted"} if spec.restricted else {})},
+    )
+    def _ingest(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        settings = Settings.from_env()
+        try:
+            outcome = ingest_release(spec, settings, context.partition_key, context.log)
+        except FeedRejected as rejected:
+            raise dg.Failure(description=str(rejected), metadata={
+                "release": context.partition_key, "rows": rejected.result.rows,
+                "rows_quarantined": rejected.result.rows_quarantined,
+                "layout": str(rejected.result.layout)}) from None
+        notes = outcome.pop("notes", None)
+        metadata = {k: (dg.MetadataValue.json(v) if isinstance(v, (list, dict)) else v)
+                    for k, v in outcome.items() if v is not None}
+        if notes is not None:
+            metadata["notes"] = dg.MetadataValue.json(notes)
+        if "rows_valid" in outcome:
+            metadata["dagster/row_count"] = outcome["rows_valid"]
+        return dg.MaterializeResult(metadata=metadata)
+
+    _ingest.__name__ = f"ingest_{spec.feed}_{spec.table}"
+    return _ingest
+
+
+def build_release_job(spec: ReleaseFeed):
+    return dg.define_asset_job(f"ingest_{spec.feed}_{spec.table}_releases",
+                               selection=dg.AssetSelection.assets(dg.AssetKey(spec.asset_key_path)),
+                               partitions_def=release_partitions(spec),
+                               description=f"Ingest one release of {spec.kind} (partition = release).")
+
+
+def build_release_sensor(spec: ReleaseFeed, job) -> dg.SensorDefinition:
+    """Looks at the release index and asks for a run of every release not yet a partition."""
+
+    @dg.sensor(name=f"{spec.feed}_{spec.table}_new_releases", job=job, minimum_interval_seconds=3600,
+               default_status=dg.DefaultSensorStatus.STOPPED)
+    def _sensor(context: dg.SensorEvaluationContext):
+        _, releases = discover_releases(spec, Settings.from_env())
+        known = set(context.instance.get_dynamic_partitions(spec.partitions_name))
+        new = [r.key for r in releases if r.key not in known]
+        if not new:
+            return dg.SkipReason(f"no new {spec.kind} release")
+        return dg.SensorResult(
+            run_requests=[dg.RunRequest(partition_key=k, run_key=f"{spec.partitions_name}:{k}") for k in new],
+            dynamic_partitions_requests=[release_partitions(spec).build_add_request(new)])
+
+    return _sensor

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from orchestration.feeds.ods import layouts as ods
+from orchestration.feeds.releases import ReleaseFeed
 from orchestration.feeds.report import ParseResult
 from orchestration.feeds.workforce.sickness import parse_sickness
 
@@ -36,9 +37,16 @@ FEED_FILES: dict[str, FeedFile] = {f.kind: f for f in [
 ]}
 
 
-# Every kind `oversight check-feed` validates: the ingested files above, plus feeds whose parser is ready but
-# whose (monthly-partitioned) ingestion asset is still to come.
+# Feeds published as a series of releases: one Dagster partition per release, stored as deltas.
+RELEASE_FEEDS: dict[str, ReleaseFeed] = {f.kind: f for f in [
+    ReleaseFeed("sickness-absence", "workforce", "sickness_absence", parse_sickness,
+                keys=("month_end", "org_code"), scope="month_end", mirror_dir="workforce/sickness",
+                partitioned_by="month",
+                description="NHS Sickness Absence Rates: FTE days lost and available per organisation and month."),
+]}
+
+# Every kind `oversight check-feed` validates.
 CHECK_KINDS: dict[str, Callable[[bytes, str], ParseResult]] = {
     **{kind: spec.parse for kind, spec in FEED_FILES.items()},
-    "sickness-absence": parse_sickness,
+    **{kind: spec.parse for kind, spec in RELEASE_FEEDS.items()},
 }

@@ -5,7 +5,7 @@ import dagster as dg
 
 from orchestration.dbt import OversightTranslator, dbt_project
 from orchestration.definitions import REFRESH_JOB, defs
-from orchestration.feeds.registry import FEED_FILES
+from orchestration.feeds.registry import FEED_FILES, RELEASE_FEEDS
 
 
 def test_definitions_load_and_validate():
@@ -16,9 +16,21 @@ def test_definitions_load_and_validate():
 def test_every_dbt_source_maps_onto_an_ingestion_asset():
     manifest = json.loads(dbt_project.manifest_path.read_text())
     translator = OversightTranslator()
-    ingestion_keys = {dg.AssetKey(spec.asset_key_path) for spec in FEED_FILES.values()}
+    ingestion_keys = {dg.AssetKey(spec.asset_key_path) for spec in [*FEED_FILES.values(), *RELEASE_FEEDS.values()]}
     source_keys = {translator.get_asset_key(s) for s in manifest["sources"].values()}
     assert source_keys == ingestion_keys
+
+
+def test_release_feeds_are_partitioned_by_release_and_kept_out_of_the_refresh_job():
+    graph = defs.resolve_asset_graph()
+    refresh = defs.resolve_job_def(REFRESH_JOB)
+    for spec in RELEASE_FEEDS.values():
+        key = dg.AssetKey(spec.asset_key_path)
+        partitions = graph.get(key).partitions_def
+        assert isinstance(partitions, dg.DynamicPartitionsDefinition) and partitions.name == spec.partitions_name
+        assert key not in refresh.asset_layer.executable_asset_keys
+        release_job = defs.resolve_job_def(f"ingest_{spec.feed}_{spec.table}_releases")
+        assert release_job.partitions_def.name == spec.partitions_name
 
 
 def test_asset_graph_snapshot():
@@ -37,6 +49,8 @@ def test_asset_graph_snapshot():
         ("int_trust_successors_resolved", "dim_trust"),
         ("stg_ods__trusts", "dim_health_economy"),
         ("stg_ods__icbs", "dim_health_economy"),
+        ("workforce/sickness_absence", "stg_workforce__sickness_absence"),
+        ("stg_workforce__sickness_absence", "int_sickness_absence_current"),
         ("dim_trust", "serving/snapshot"),
         ("dim_health_economy", "serving/snapshot"),
     }
@@ -60,4 +74,4 @@ def test_definitions_load_under_dagster_dev_without_the_virtualenv_on_path(tmp_p
     probe = "from orchestration.definitions import defs; print(len(list(defs.resolve_asset_graph().get_all_asset_keys())))"
     proc = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert int(proc.stdout.strip().splitlines()[-1]) == 10
+    assert int(proc.stdout.strip().splitlines()[-1]) == len(list(defs.resolve_asset_graph().get_all_asset_keys()))
