@@ -44,12 +44,24 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default=os.environ.get("OVERSIGHT_API_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("OVERSIGHT_API_PORT", "8000")))
 
+    server = commands.add_parser("feed-server", help="serve simulated feed files and the CQC API over HTTP")
+    server.add_argument("--root", type=Path, required=True, help="a directory written by `oversight simulate`")
+    server.add_argument("--host", default="127.0.0.1")
+    server.add_argument("--port", type=int, default=8080)
+    server.add_argument("--api-key", default=os.environ.get("OVERSIGHT_CQC_API_KEY", "demo-key"),
+                        help="the Ocp-Apim-Subscription-Key the CQC API requires (default: demo-key)")
+    server.add_argument("--rate-limit", type=float, default=None,
+                        help="CQC API requests per second per key before HTTP 429 with Retry-After")
+    server.add_argument("--faults", default="",
+                        help="shares of requests that fail, e.g. error=0.1,drop=0.05,slow=0.05,truncate=0.05,churn=0.1")
+    server.add_argument("--fault-seed", type=int, default=0)
+
     dev = commands.add_parser("dev", help="the Dagster UI on the same home")
     dev.add_argument("--port", type=int, default=3000)
 
     args = parser.parse_args(argv)
     return {"simulate": cmd_simulate, "check-feed": cmd_check_feed, "run": cmd_run,
-            "serve": cmd_serve, "dev": cmd_dev}[args.command](args)
+            "serve": cmd_serve, "feed-server": cmd_feed_server, "dev": cmd_dev}[args.command](args)
 
 
 def _feed_kinds() -> list[str]:
@@ -189,6 +201,30 @@ def cmd_serve(args) -> int:
           f"  {base}/docs  (interactive OpenAPI documentation)\n"
           "The Dagster UI on the same data: `make dev`, then http://127.0.0.1:3000\n", flush=True)
     uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def cmd_feed_server(args) -> int:
+    from simulator.feed_server import API_PREFIX, Faults, make_server
+
+    if not args.root.is_dir():
+        print(f"oversight feed-server: {args.root}: no such directory", file=sys.stderr)
+        return 2
+    try:
+        faults = Faults.parse(args.faults, args.fault_seed)
+    except ValueError as exc:
+        print(f"oversight feed-server: --faults: {exc}", file=sys.stderr)
+        return 2
+    server = make_server(args.root, args.host, args.port, api_key=args.api_key or None, faults=faults,
+                         rate_limit=args.rate_limit)
+    base = f"http://{args.host}:{server.server_address[1]}"
+    print(f"Serving {args.root} at {base}/ (set OVERSIGHT_FEEDS_URL={base})\n"
+          f"CQC API at {base}{API_PREFIX} ({len(server.state.locations)} locations, "
+          f"{len(server.state.providers)} providers; key header Ocp-Apim-Subscription-Key)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
     return 0
 
 

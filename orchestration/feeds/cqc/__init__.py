@@ -1,0 +1,1 @@
+"""CQC ratings: the public API and the "Latest ratings" spreadsheet (FEEDS.md §2)."""
