@@ -21,10 +21,21 @@ if str(DBT_EXECUTABLE.parent) not in os.environ.get("PATH", "").split(os.pathsep
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
+def _manifest_is_stale(manifest: Path) -> bool:
+    """A manifest older than any file of the project describes another project: parse again."""
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    sources = [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
+    for folder in ("models", "macros", "tests", "seeds"):
+        sources += [p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file()]
+    return any(p.stat().st_mtime > built for p in sources if p.exists())
+
+
 def ensure_manifest() -> Path:
-    """Parse the project once if no manifest exists yet (a fresh clone); `dagster dev` re-parses on load."""
+    """Parse the project if there is no manifest yet (a fresh clone) or it is older than the project's files."""
     dbt_project.prepare_if_dev()
-    if not dbt_project.manifest_path.exists():
+    if _manifest_is_stale(dbt_project.manifest_path):
         subprocess.run([str(DBT_EXECUTABLE), "parse", "--quiet", "--profiles-dir", str(DBT_PROJECT_DIR)],
                        cwd=DBT_PROJECT_DIR, check=True)
     return dbt_project.manifest_path

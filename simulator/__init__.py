@@ -10,6 +10,7 @@ from pathlib import Path
 
 from simulator.england import England, build_england
 from simulator.ods import write_etr, write_icb_names, write_succ
+from simulator import staff_groups
 from simulator.workforce import sickness_months, write_sickness
 
 __all__ = ["England", "build_england", "simulate"]
@@ -23,10 +24,14 @@ def _published_after(month_end: date, months_later: int) -> date:
 
 # Monthly releases written by default: enough to show trends, small enough for `make run` to stay quick.
 DEFAULT_MONTHS = 5
+# Cumulative workforce releases (millions of rows each at national scale): enough to show revisions.
+STAFF_GROUP_RELEASES = 3
+# With all_months: every month since the series began (for benchmarks), not just the recent releases.
+SERIES_START = date(2014, 1, 1)
 
 
 def simulate(scale: str, seed: int, out: Path, as_of: date = date(2026, 10, 1), economy_strength: float = 0.6,
-             months: int = DEFAULT_MONTHS) -> dict:
+             months: int = DEFAULT_MONTHS, all_months: bool = False) -> dict:
     england = build_england(scale, seed, as_of, economy_strength)
     out = Path(out)
     files = {
@@ -41,10 +46,19 @@ def simulate(scale: str, seed: int, out: Path, as_of: date = date(2026, 10, 1), 
         series.setdefault(folder, (kind, []))[1].append(
             {"release": key, "file": name, "published": published.isoformat()})
 
+    if all_months:
+        months = len(staff_groups.month_ends(SERIES_START, as_of)) - 4  # every month published by as_of
     for month_end in sickness_months(as_of, months):
         add_release("sickness-absence", "workforce/sickness", f"{month_end:%Y-%m}",
                     f"nhs_sickness_absence_{month_end:%Y-%m}.csv", _published_after(month_end, 4),
                     lambda world, path, month_end=month_end: write_sickness(world, month_end, path))
+    for month_end in staff_groups.staff_group_releases(as_of, min(months, STAFF_GROUP_RELEASES)):
+        archive, _ = staff_groups.release_file_names(month_end)
+        history = staff_groups.FULL_HISTORY_START if all_months else staff_groups.HISTORY_START
+        add_release("workforce-staff-group", "workforce/staff_group", f"{month_end:%Y-%m}", archive,
+                    _published_after(month_end, 3),
+                    lambda world, path, month_end=month_end, history=history:
+                    staff_groups.write_staff_group_release(world, month_end, path, history))
     for relative, write in files.items():
         (out / relative).parent.mkdir(parents=True, exist_ok=True)
         write(england, out / relative)
@@ -58,6 +72,7 @@ def simulate(scale: str, seed: int, out: Path, as_of: date = date(2026, 10, 1), 
     open_trusts = [t for t in england.trusts if t.close_date is None]
     return {
         "scale": scale, "seed": seed, "as_of": as_of.isoformat(), "economy_strength": economy_strength,
+        "all_months": all_months,
         "out": str(out),
         "files": sorted(files) + [f"{folder}/releases.json" for folder in series] + ["_truth/world.json"],
         "icbs": len(england.icbs),

@@ -12,6 +12,7 @@ from orchestration.feeds.ods import layouts as ods
 from orchestration.feeds.releases import ReleaseFeed
 from orchestration.feeds.report import ParseResult
 from orchestration.feeds.workforce.sickness import parse_sickness
+from orchestration.feeds.workforce.staff_group import parse_staff_group
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,12 @@ RELEASE_FEEDS: dict[str, ReleaseFeed] = {f.kind: f for f in [
                 keys=("month_end", "org_code"), scope="month_end", mirror_dir="workforce/sickness",
                 partitioned_by="month",
                 description="NHS Sickness Absence Rates: FTE days lost and available per organisation and month."),
+    ReleaseFeed("workforce-staff-group", "workforce", "staff_group", parse_staff_group,
+                keys=("month_end", "org_code", "staff_group", "data_type"), scope="whole",
+                mirror_dir="workforce/staff_group", partitioned_by="month",
+                description="NHS Workforce Statistics, Staff Group and Organisation: FTE and headcount per "
+                            "organisation, staff group and month; each release carries the whole series and "
+                            "revises its latest months."),
 ]}
 
 # Every kind `oversight check-feed` validates.

@@ -51,6 +51,7 @@ def test_asset_graph_snapshot():
         ("stg_ods__icbs", "dim_health_economy"),
         ("workforce/sickness_absence", "stg_workforce__sickness_absence"),
         ("stg_workforce__sickness_absence", "int_sickness_absence_current"),
+        ("workforce/staff_group", "stg_workforce__staff_group"),
         ("dim_trust", "serving/snapshot"),
         ("dim_health_economy", "serving/snapshot"),
     }

@@ -1,0 +1,53 @@
+"""Benchmark: ingest a national cumulative workforce release (≥ 3 million rows) beside a plain pandas read_csv.
+
+    python -m bench.staff_group_ingest [--out DIR]
+
+Each side runs in its own process so its peak RSS is its own. Used by `make bench`; also runnable alone.
+"""
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+from bench.__main__ import timed
+
+INGEST = """
+import sys, pyarrow.parquet as pq
+from orchestration.feeds.workforce.staff_group import parse_staff_group
+result = parse_staff_group(open(sys.argv[1], "rb").read(), sys.argv[1])
+assert result.accepted, result.report()["errors"][:3]
+pq.write_table(result.valid, sys.argv[2])
+print(result.rows)
+"""
+PANDAS = """
+import sys, zipfile, pandas as pd
+with zipfile.ZipFile(sys.argv[1]) as archive:
+    frame = pd.read_csv(archive.open(archive.namelist()[0]))
+print(len(frame))
+"""
+
+
+def run(out: Path, env: dict) -> dict:
+    from simulator import staff_groups as sg
+    from simulator.england import build_england
+
+    out.mkdir(parents=True, exist_ok=True)
+    month = date(2026, 6, 30)
+    path = out / sg.release_file_names(month)[0]
+    rows = sg.write_staff_group_release(build_england("national", 1), month, path, sg.FULL_HISTORY_START)
+    ours = timed([sys.executable, "-c", INGEST, str(path), str(out / "staff_group.parquet")], env)
+    pandas = timed([sys.executable, "-c", PANDAS, str(path)], env)
+    return {"rows": rows, "zip_mb": round(path.stat().st_size / 2**20, 1),
+            "csv_mb": round(__import__("zipfile").ZipFile(path).infolist()[0].file_size / 2**20, 1),
+            "parse_validate_to_parquet": ours, "pandas_read_csv_only": pandas}
+
+
+if __name__ == "__main__":
+    import os
+    import tempfile
+
+    target = Path(sys.argv[sys.argv.index("--out") + 1]) if "--out" in sys.argv else Path(tempfile.mkdtemp())
+    result = run(target, dict(os.environ))
+    results = Path(__file__).parent / "results" / "staff_group_ingest.json"
+    results.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))

@@ -1,0 +1,224 @@
+"""NHS Workforce Statistics, "Staff Group and Organisation" CSV (FEEDS.md §3a): a cumulative monthly release.
+
+A release holds every month back to the series' start — millions of rows — so it is read with pyarrow and checked
+column-wise; only rows that fail become Python objects (for the quarantine). Grain: month × organisation × staff
+group × data type (FTE or HC). Accepts the published zip (finding the Staff Group and Organisation member) or the CSV.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from orchestration.feeds.missing import MISSING_MARKERS
+from orchestration.feeds.report import Issue, ParseResult, display_name
+from orchestration.feeds.workforce.sickness import detect_layout
+
+MEMBER_SUFFIX = "Staff Group and Organisation.csv"
+LAYOUTS = {
+    "nhs-workforce-staff-group-2019": [
+        "Date", "NHSE_Region_Code", "NHSE_Region_Name", "ICS code", "ICS name", "Org Code", "Org Name",
+        "Cluster Group", "Benchmark Group", "Staff Group Sort Order", "Staff Group", "Data Type", "Total"],
+    # Simulated successor layout (health-economy columns renamed for ICBs, value column renamed): the real
+    # late-2025 "HCHS" files differ too, in ways not yet confirmed; both are named so a surprise is refused.
+    "nhs-workforce-staff-group-2026": [
+        "Date", "NHSE_Region_Code", "NHSE_Region_Name", "ICB code", "ICB name", "Org Code", "Org Name",
+        "Cluster Group", "Benchmark Group", "Staff Group Sort Order", "Staff Group", "Data Type", "FTE/HC"],
+}
+OUTPUT_NAMES = ["month_end", "region_code", "region_name", "icb_code", "icb_name", "org_code", "org_name",
+                "cluster_group", "benchmark_group", "staff_group_sort_order", "staff_group", "data_type", "value"]
+DATA_TYPES = ["FTE", "HC"]
+NUMBER = r"^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
+CODED = pa.dictionary(pa.int32(), pa.string())
+# A statistical series: up to 0.1% of rows may be quarantined before the release is refused.
+MAX_QUARANTINED_SHARE = 0.001
+
+
+def _open_member(content: bytes, result: ParseResult) -> bytes | None:
+    if not content.startswith(b"PK\x03\x04"):
+        return content
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+    except zipfile.BadZipFile as exc:
+        result.issues.append(Issue(f"a damaged zip ({exc})", whole_file=True))
+        return None
+    members = [n for n in archive.namelist() if n.endswith(MEMBER_SUFFIX)]
+    if len(members) != 1:
+        result.issues.append(Issue(f"the zip holds {archive.namelist()}, not one '…{MEMBER_SUFFIX}'", whole_file=True))
+        return None
+    result.notes["zip_member"] = members[0]
+    result.file = f"{result.file}!{members[0]}"
+    return archive.read(members[0])
+
+
+def parse_staff_group(content: bytes, file: str = "staff_group.csv") -> ParseResult:
+    result = ParseResult(file=display_name(file), kind="workforce-staff-group", layout=None, valid=pa.table({}),
+                         max_quarantined_share=MAX_QUARANTINED_SHARE)
+    data = _open_member(content, result)
+    if data is None:
+        return result
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    first_line = data[: data.find(b"\n") if b"\n" in data else len(data)]
+    try:
+        header = next(csv.reader([first_line.decode("utf-8").rstrip("\r")]), [])
+    except UnicodeDecodeError:
+        header = []
+    if not any(h.strip() for h in header):
+        result.issues.append(Issue("no header row (empty file, or not UTF-8 CSV text)", row=1, whole_file=True))
+        return result
+    layout, difference = detect_layout(header, LAYOUTS)
+    if layout is None:
+        result.issues.append(Issue(f"unknown layout: {difference}", row=1, whole_file=True))
+        return result
+    result.layout = layout
+
+    read = _read_rows(data, result)
+    del data  # the text of a release is hundreds of MB: let it go before the checks
+    if read is None:
+        return result
+    table, source_row = read
+    table = table.append_column("_source_row", pa.array(source_row))
+    result.rows = table.num_rows + len(result.quarantined)
+    _validate(table, header, result)
+    return result
+
+
+def _read_rows(data: bytes, result: ParseResult):
+    """The rows (after the header) as a table, and each row's line number; None if the file cannot be read."""
+    bad_lines: list[tuple[str, int]] = []
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(skip_rows=1, column_names=OUTPUT_NAMES, block_size=16 << 20),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=lambda row: bad_lines.append(
+                (row.text, row.actual_columns)) or "skip"),
+            # every column but the value repeats a few hundred distinct texts: dictionary-encoded, a release of
+            # millions of rows stays a few hundred MB in memory
+            convert_options=pacsv.ConvertOptions(column_types={n: (pa.string() if n == "value" else CODED)
+                                                               for n in OUTPUT_NAMES},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        result.issues.append(Issue(f"cannot be read as CSV: {exc}", whole_file=True))
+        return None
+
+    table = table.unify_dictionaries()  # one dictionary per column across read blocks
+    source_row = np.arange(table.num_rows, dtype=np.int64) + 2
+    if bad_lines:  # rows with the wrong number of fields: find their line numbers (rare, so a scan is fine)
+        lines = data.decode("utf-8", "replace").splitlines()
+        wanted = {text: columns for text, columns in bad_lines}
+        numbers = sorted(i for i, line in enumerate(lines, 1) if line in wanted)
+        for number in numbers:
+            source_row[source_row >= number] += 1
+            result.quarantined.append({"row": number, "reason": f"expected {len(OUTPUT_NAMES)} columns, found "
+                                       f"{wanted[lines[number - 1]]}", "record": lines[number - 1]})
+            result.issues.append(Issue(f"expected {len(OUTPUT_NAMES)} columns, found {wanted[lines[number - 1]]}",
+                                       row=number))
+    return table, source_row
+
+
+def _on_values(column: pa.ChunkedArray, function) -> pa.ChunkedArray:
+    """Apply `function` to the distinct texts of a dictionary-encoded column, then spread the answers to rows."""
+    return pa.chunked_array([pc.take(function(chunk.dictionary), chunk.indices) for chunk in column.chunks],
+                            type=function(pa.array([], pa.string())).type)
+
+
+def _validate(table: pa.Table, header: list[str], result: ParseResult) -> None:
+    column_of = dict(zip(OUTPUT_NAMES, header))
+    problems: list[tuple[str, pa.ChunkedArray]] = []   # (reason, boolean mask of rows it applies to)
+
+    def to_date(texts):  # ISO or DD/MM/YYYY, whichever the release uses
+        texts = pc.utf8_trim_whitespace(texts)
+        iso = pc.strptime(texts, format="%Y-%m-%d", unit="s", error_is_null=True)
+        uk = pc.strptime(texts, format="%d/%m/%Y", unit="s", error_is_null=True)
+        return pc.cast(pc.coalesce(iso, uk), pa.date32())
+
+    month_end = _on_values(table["month_end"], to_date)
+    problems.append((f"column {column_of['month_end']}: not a date (YYYY-MM-DD or DD/MM/YYYY)", pc.is_null(month_end)))
+
+    raw_value = pc.utf8_trim_whitespace(table["value"])
+    marker = pc.is_in(raw_value, value_set=pa.array(list(MISSING_MARKERS)))
+    numeric = pc.match_substring_regex(raw_value, NUMBER)
+    problems.append((f"column {column_of['value']}: not a number or a missing-value marker",
+                     pc.and_(pc.invert(marker), pc.invert(numeric))))
+    value = pc.cast(pc.if_else(numeric, raw_value, pa.scalar(None, pa.string())), pa.float64())
+    problems.append((f"column {column_of['value']}: negative", pc.fill_null(pc.less(value, 0), False)))
+    reason = pc.if_else(marker, _marker_reasons(raw_value), pa.scalar(None, pa.string()))
+    del raw_value, numeric
+
+    problems.append((f"column {column_of['org_code']}: organisation code is empty",
+                     _on_values(table["org_code"], lambda v: pc.equal(pc.utf8_trim_whitespace(v), ""))))
+    problems.append((f"column {column_of['data_type']}: not one of {DATA_TYPES}",
+                     _on_values(table["data_type"], lambda v: pc.invert(pc.is_in(v, value_set=pa.array(DATA_TYPES))))))
+
+    cleaned = pa.table({"month_end": month_end, **{n: table[n] for n in OUTPUT_NAMES[1:-1]},
+                        "value": value, "value_missing_reason": reason, "_source_row": table["_source_row"]})
+    bad = pa.chunked_array([np.zeros(cleaned.num_rows, dtype=bool)])
+    for _, mask in problems:
+        bad = pc.or_(bad, pc.fill_null(mask, True))
+    # duplicates of the grain among the rows otherwise good (on the key columns only: a narrow table)
+    keys = ["month_end", "org_code", "staff_group", "data_type"]
+    narrow = cleaned.select([*keys, "_source_row"]).filter(pc.invert(bad))
+    counts = narrow.group_by(keys).aggregate([("_source_row", "count")])
+    repeated = counts.filter(pc.greater(counts["_source_row_count"], 1))
+    duplicate_rows = pa.array([], pa.int64())
+    if repeated.num_rows:
+        joined = narrow.join(repeated.select(keys), keys=keys, join_type="inner")
+        duplicate_rows = joined["_source_row"].combine_chunks()
+    problems.append((f"column {column_of['org_code']}: duplicate month, organisation, staff group and data type",
+                     pc.is_in(cleaned["_source_row"], value_set=duplicate_rows)))
+    bad = pc.or_(bad, problems[-1][1])
+    del narrow, counts
+
+    if pc.any(bad).as_py():
+        failing_raw = table.filter(bad)
+        reasons = [[] for _ in range(failing_raw.num_rows)]
+        for text, mask in problems:
+            for i, hit in enumerate(pc.fill_null(pc.filter(mask, bad), True).to_pylist()):
+                if hit:
+                    reasons[i].append(text)
+        raw_rows = failing_raw.to_pylist()
+        for i, row in enumerate(raw_rows):
+            number = row["_source_row"]
+            record = ",".join(str(row[n]) for n in OUTPUT_NAMES)
+            result.quarantined.append({"row": number, "reason": "; ".join(reasons[i]), "record": record})
+            for text in reasons[i]:
+                column, _, message = text.partition(": ")
+                result.issues.append(Issue(message, row=number, column=column.removeprefix("column "),
+                                           value=str(row[_output_of(column, column_of)])))
+        result.quarantined.sort(key=lambda q: q["row"])
+    result.valid = cleaned.filter(pc.invert(bad))
+
+    valid = result.valid
+    per_month = valid.group_by("month_end").aggregate([("org_code", "count_distinct")]) if valid.num_rows else None
+    reasons_count = valid.group_by("value_missing_reason").aggregate([("value_missing_reason", "count")]) \
+        if valid.num_rows else None
+    result.notes.update({
+        "months": {"first": pc.min(valid["month_end"]).as_py().isoformat() if valid.num_rows else None,
+                   "last": pc.max(valid["month_end"]).as_py().isoformat() if valid.num_rows else None,
+                   "count": per_month.num_rows if per_month else 0},
+        "organisations_per_month": {"min": pc.min(per_month["org_code_count_distinct"]).as_py() if per_month else 0,
+                                    "max": pc.max(per_month["org_code_count_distinct"]).as_py() if per_month else 0},
+        "staff_groups": len(pc.unique(valid["staff_group"].combine_chunks().dictionary_decode()))
+        if valid.num_rows else 0,
+        "missing_markers": {r: n for r, n in zip(reasons_count["value_missing_reason"].to_pylist(),
+                                                  reasons_count["value_missing_reason_count"].to_pylist())
+                            if r is not None} if reasons_count else {},
+    })
+
+
+def _marker_reasons(raw: pa.ChunkedArray) -> pa.ChunkedArray:
+    out = pa.chunked_array([pa.nulls(len(raw), pa.string())])
+    for marker, reason in MISSING_MARKERS.items():
+        out = pc.if_else(pc.equal(raw, marker), pa.scalar(reason), out)
+    return out
+
+
+def _output_of(column: str, column_of: dict) -> str:
+    name = column.removeprefix("column ")
+    return next((out for out, published in column_of.items() if published == name), "value")
