@@ -28,17 +28,23 @@ DEFAULT_MONTHS = 5
 STAFF_GROUP_RELEASES = 3
 # With all_months: every month since the series began (for benchmarks), not just the recent releases.
 SERIES_START = date(2014, 1, 1)
+FEEDS = ("ods", "sickness", "staff_group")
 
 
 def simulate(scale: str, seed: int, out: Path, as_of: date = date(2026, 10, 1), economy_strength: float = 0.6,
-             months: int = DEFAULT_MONTHS, all_months: bool = False) -> dict:
+             months: int = DEFAULT_MONTHS, all_months: bool = False, feeds: set[str] | None = None) -> dict:
+    """Write the feeds (all of FEEDS, or the named subset) under `out`, and the planted truth."""
+    feeds = set(FEEDS) if feeds is None else set(feeds)
+    unknown = feeds - set(FEEDS)
+    if unknown:
+        raise ValueError(f"unknown feeds {sorted(unknown)}: choose from {', '.join(FEEDS)}")
     england = build_england(scale, seed, as_of, economy_strength)
     out = Path(out)
     files = {
         "ods/etr.csv": write_etr,
         "ods/succ.csv": write_succ,
         "ons/icb_names_codes.csv": write_icb_names,
-    }
+    } if "ods" in feeds else {}
     series: dict[str, tuple[str, list[dict]]] = {}  # folder → (kind, releases) for each releases.json
 
     def add_release(kind: str, folder: str, key: str, name: str, published: date, write) -> None:
@@ -48,11 +54,12 @@ def simulate(scale: str, seed: int, out: Path, as_of: date = date(2026, 10, 1), 
 
     if all_months:
         months = len(staff_groups.month_ends(SERIES_START, as_of)) - 4  # every month published by as_of
-    for month_end in sickness_months(as_of, months):
+    for month_end in sickness_months(as_of, months) if "sickness" in feeds else []:
         add_release("sickness-absence", "workforce/sickness", f"{month_end:%Y-%m}",
                     f"nhs_sickness_absence_{month_end:%Y-%m}.csv", _published_after(month_end, 4),
                     lambda world, path, month_end=month_end: write_sickness(world, month_end, path))
-    for month_end in staff_groups.staff_group_releases(as_of, min(months, STAFF_GROUP_RELEASES)):
+    for month_end in (staff_groups.staff_group_releases(as_of, min(months, STAFF_GROUP_RELEASES))
+                      if "staff_group" in feeds else []):
         archive, _ = staff_groups.release_file_names(month_end)
         history = staff_groups.FULL_HISTORY_START if all_months else staff_groups.HISTORY_START
         add_release("workforce-staff-group", "workforce/staff_group", f"{month_end:%Y-%m}", archive,

@@ -34,7 +34,7 @@ class FlakyFeedHandler(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture
 def feed_server(tmp_path):
     root = tmp_path / "mirror"
-    simulate("small", 5, root)
+    simulate("small", 5, root, feeds={"ods"})
     # as published: etr.zip and succ.zip, each holding the CSV
     for name in ("etr", "succ"):
         with zipfile.ZipFile(root / f"ods/{name}.zip", "w") as archive:

@@ -19,7 +19,7 @@ SPEC = RELEASE_FEEDS["sickness-absence"]
 @pytest.fixture
 def mirror(tmp_path, monkeypatch):
     root = tmp_path / "mirror"
-    simulate("small", 3, root)
+    simulate("small", 3, root, feeds={"sickness"})
     monkeypatch.setenv("OVERSIGHT_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("OVERSIGHT_FEEDS_URL", root.as_uri())
     return root

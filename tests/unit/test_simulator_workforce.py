@@ -11,7 +11,7 @@ from simulator.workforce import sickness_months, sickness_rows
 
 
 def test_months_written_by_default_are_the_latest_five_published(tmp_path):
-    summary = simulate("small", 3, tmp_path)
+    summary = simulate("small", 3, tmp_path, feeds={"sickness"})
     files = sorted((tmp_path / "workforce/sickness").glob("*.csv"))
     assert [f.name for f in files] == [f"nhs_sickness_absence_2026-0{m}.csv" for m in range(2, 7)]
     assert all(f"workforce/sickness/{f.name}" in summary["files"] for f in files)
@@ -19,7 +19,7 @@ def test_months_written_by_default_are_the_latest_five_published(tmp_path):
 
 
 def test_every_simulated_month_passes_the_real_parser_with_its_quirks(tmp_path):
-    simulate("national", 4, tmp_path)
+    simulate("national", 4, tmp_path, feeds={"sickness"})
     for path in sorted((tmp_path / "workforce/sickness").glob("*.csv")):
         raw = path.read_bytes()
         assert raw.count(b"\r\n") == raw.count(b"\n")  # CRLF, as published
