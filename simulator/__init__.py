@@ -10,7 +10,7 @@ from pathlib import Path
 
 from simulator.england import England, build_england
 from simulator.ods import write_etr, write_icb_names, write_succ
-from simulator import staff_groups
+from simulator import cqc, staff_groups
 from simulator.workforce import sickness_months, write_sickness
 
 __all__ = ["England", "build_england", "simulate"]
@@ -28,7 +28,7 @@ DEFAULT_MONTHS = 5
 STAFF_GROUP_RELEASES = 3
 # With all_months: every month since the series began (for benchmarks), not just the recent releases.
 SERIES_START = date(2014, 1, 1)
-FEEDS = ("ods", "sickness", "staff_group")
+FEEDS = ("ods", "sickness", "staff_group", "cqc")
 
 
 def simulate(scale: str, seed: int, out: Path, as_of: date = date(2026, 10, 1), economy_strength: float = 0.6,
@@ -66,6 +66,19 @@ def simulate(scale: str, seed: int, out: Path, as_of: date = date(2026, 10, 1), 
                     _published_after(month_end, 3),
                     lambda world, path, month_end=month_end, history=history:
                     staff_groups.write_staff_group_release(world, month_end, path, history))
+    if "cqc" in feeds:
+        locations = cqc.build_locations(england)
+        releases = cqc.ratings_releases(as_of, months)
+        for n, release in enumerate(reversed(releases)):
+            # the newest release as .ods (the published format), the others as .xlsx: both go through the pipeline
+            suffix = ".ods" if n == 0 else ".xlsx"
+            add_release("cqc-ratings-sheet", "cqc/ratings", release.isoformat(), cqc.release_name(release, suffix),
+                        release, lambda world, path, release=release, fmt=suffix[1:]:
+                        cqc.write_ratings_release(world, release, path, fmt, locations))
+        # the newest also as the one-sheet CSV pair, for check-feed (not in the release index)
+        files[f"cqc/ratings/csv/{cqc.release_name(releases[-1], '.csv')}"] = (
+            lambda world, path: cqc.write_ratings_release(world, releases[-1], path, "csv", locations))
+        files["cqc/api"] = lambda world, path: cqc.write_api_documents(world, path, locations)
     for relative, write in files.items():
         (out / relative).parent.mkdir(parents=True, exist_ok=True)
         write(england, out / relative)
@@ -76,6 +89,8 @@ def simulate(scale: str, seed: int, out: Path, as_of: date = date(2026, 10, 1), 
     truth = out / "_truth" / "world.json"
     truth.parent.mkdir(parents=True, exist_ok=True)
     truth.write_text(json.dumps(england.as_dict(), indent=1, default=str))
+    if "cqc" in feeds:
+        (truth.parent / "cqc.json").write_text(json.dumps(cqc.cqc_truth(england, locations), indent=1, default=str))
     open_trusts = [t for t in england.trusts if t.close_date is None]
     return {
         "scale": scale, "seed": seed, "as_of": as_of.isoformat(), "economy_strength": economy_strength,

@@ -130,7 +130,8 @@ def ingest_release(spec: ReleaseFeed, settings: Settings, key: str, log=None) ->
 def _parse_and_store(spec, settings, release: Release, url: str, sha256: str, raw_path: str, content: bytes,
                      log) -> dict:
     file_name = Path(urlparse(url).path).name or spec.table
-    result = spec.parse(unpack(content, url), file_name)
+    # release parsers open their own containers (a workforce zip, a spreadsheet — which is a zip too)
+    result = spec.parse(content, file_name)
     quarantine_path = None
     if result.rows_quarantined:
         quarantine_path = settings.quarantine_dir / spec.feed / spec.table / f"release={release.key}" / f"{sha256}.parquet"

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from orchestration.feeds.cqc.api_document import parse_api_location
+from orchestration.feeds.cqc.sheet import parse_ratings_sheet
 from orchestration.feeds.ods import layouts as ods
 from orchestration.feeds.releases import ReleaseFeed
 from orchestration.feeds.report import ParseResult
@@ -44,6 +46,11 @@ RELEASE_FEEDS: dict[str, ReleaseFeed] = {f.kind: f for f in [
                 keys=("month_end", "org_code"), scope="month_end", mirror_dir="workforce/sickness",
                 partitioned_by="month",
                 description="NHS Sickness Absence Rates: FTE days lost and available per organisation and month."),
+    ReleaseFeed("cqc-ratings-sheet", "cqc", "latest_ratings", parse_ratings_sheet,
+                keys=("level", "provider_id", "location_id", "service_population_group", "domain"), scope="whole",
+                mirror_dir="cqc/ratings", partitioned_by="release date",
+                description="CQC Latest ratings: every NHS location's and trust's current rating by service and "
+                            "key question, one monthly snapshot (.ods or .xlsx) per release."),
     ReleaseFeed("workforce-staff-group", "workforce", "staff_group", parse_staff_group,
                 keys=("month_end", "org_code", "staff_group", "data_type"), scope="whole",
                 mirror_dir="workforce/staff_group", partitioned_by="month",
@@ -56,4 +63,5 @@ RELEASE_FEEDS: dict[str, ReleaseFeed] = {f.kind: f for f in [
 CHECK_KINDS: dict[str, Callable[[bytes, str], ParseResult]] = {
     **{kind: spec.parse for kind, spec in FEED_FILES.items()},
     **{kind: spec.parse for kind, spec in RELEASE_FEEDS.items()},
+    "cqc-api-location": parse_api_location,
 }

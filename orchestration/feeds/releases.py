@@ -150,16 +150,17 @@ class ReleaseStore:
         else:
             con.execute("create view before as select *, null::varchar as _release, null::varchar as _change "
                         "from incoming where false")
-        joined = " and ".join(f"b.{_q(k)} = i.{_q(k)}" for k in keys)
+        # keys may be NULL by design (a provider-level rating has no location): NULL matches NULL
+        joined = " and ".join(f"b.{_q(k)} is not distinct from i.{_q(k)}" for k in keys)
         differs = " or ".join(f"i.{_q(v)} is distinct from b.{_q(v)}" for v in values) or "false"
         in_scope = ("true" if self.spec.scope == "whole"
                     else f"b.{_q(self.spec.scope)} in (select distinct {_q(self.spec.scope)} from incoming)")
         stamp = f"'{release.key}' as _release, date '{release.published_on.isoformat()}' as _published_on"
         delta = con.sql(f"""
             select {', '.join('i.' + _q(n) for n in schema.names)}, {stamp},
-                   case when b.{_q(keys[0])} is null then 'new' else 'changed' end as _change
+                   case when b._release is null then 'new' else 'changed' end as _change
             from incoming i left join before b on {joined}
-            where b.{_q(keys[0])} is null or {differs}
+            where b._release is null or {differs}
             union all by name
             select {', '.join('b.' + _q(n) for n in schema.names)}, {stamp}, 'removed' as _change
             from before b

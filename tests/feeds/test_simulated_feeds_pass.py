@@ -23,12 +23,14 @@ def _files(root):
         listing = json.loads(index.read_text())
         for release in listing["releases"]:
             yield listing["kind"], index.parent / release["file"]
+    yield from (("cqc-ratings-sheet", path) for path in sorted(root.glob("cqc/ratings/csv/*.csv")))
+    yield from (("cqc-api-location", path) for path in sorted(root.glob("cqc/api/locations/*.json")))
 
 
 def test_every_release_feed_and_reference_file_is_written(mirror):
     kinds = {kind for kind, _ in _files(mirror)}
-    assert kinds == set(MIRROR_PATHS) | set(RELEASE_FEEDS)
-    assert set(CHECK_KINDS) >= kinds
+    assert kinds == set(MIRROR_PATHS) | set(RELEASE_FEEDS) | {"cqc-api-location"}
+    assert set(CHECK_KINDS) == kinds
 
 
 def test_every_simulated_file_passes_its_parser(mirror):

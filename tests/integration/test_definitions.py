@@ -52,6 +52,7 @@ def test_asset_graph_snapshot():
         ("workforce/sickness_absence", "stg_workforce__sickness_absence"),
         ("stg_workforce__sickness_absence", "int_sickness_absence_current"),
         ("workforce/staff_group", "stg_workforce__staff_group"),
+        ("cqc/latest_ratings", "stg_cqc__latest_ratings"),
         ("dim_trust", "serving/snapshot"),
         ("dim_health_economy", "serving/snapshot"),
     }

@@ -111,3 +111,38 @@ def test_an_interrupted_pull_resumes_from_its_checkpoint(served, tmp_path):
     resumed.run()
     assert sorted(resumed.progress.documents) == ids
     assert server.state.requests - served_before == N_LOCATIONS - 40  # no page or document fetched twice
+
+
+def _parsed_rows(pull):
+    from pathlib import Path
+
+    from orchestration.feeds.cqc.api_document import parse_api_location
+    rows = []
+    for location_id, path in sorted(pull.progress.documents.items()):
+        result = parse_api_location(Path(path).read_bytes(), f"{location_id}.json")
+        assert result.accepted
+        rows += [tuple(sorted((k, str(v)) for k, v in r.items())) for r in result.valid.to_pylist()]
+    return sorted(rows)
+
+
+def test_simulated_api_pulled_with_faults_gives_the_same_rating_rows(tmp_path):
+    from simulator import simulate
+    root = tmp_path / "mirror"
+    simulate("small", 8, root, feeds={"cqc"})
+    servers = [make_server(root), make_server(root, faults=Faults(error=0.1, drop=0.05, truncate=0.05, churn=0.0,
+                                                                  seed=3), rate_limit=200.0)]
+    try:
+        pulls = []
+        for n, server in enumerate(servers):
+            base = start_in_thread(server) + API_PREFIX
+            pull = ApiPull(base, "demo-key", tmp_path / f"raw{n}", "2026-10-01", per_page=20, backoff_seconds=0,
+                           attempts=12)
+            pull.run()
+            pulls.append(pull)
+        clean, faulty = (_parsed_rows(p) for p in pulls)
+        assert len(clean) > 100 and clean == faulty
+        assert len(pulls[0].progress.documents) == len(list((root / "cqc/api/locations").glob("*.json")))
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()

@@ -1,0 +1,77 @@
+"""The simulated CQC ratings: planted structure the analysis must find, in the published shapes."""
+import re
+from datetime import date
+
+import pytest
+
+from simulator import cqc
+from simulator.england import build_england
+
+
+@pytest.fixture(scope="module")
+def national():
+    world = build_england("national", 1)
+    return world, cqc.build_locations(world)
+
+
+def test_nhs_ids_are_ods_codes(national):
+    world, locations = national
+    trust_codes = {t.code for t in world.trusts}
+    for loc in locations:
+        assert loc.provider_id in trust_codes and re.fullmatch(rf"{loc.provider_id}\d\d", loc.location_id)
+
+
+def test_ratings_improve_on_average_over_time(national):
+    world, locations = national
+    by_year = cqc.cqc_truth(world, locations)["mean_overall_score_by_year"]
+    early = [by_year[y] for y in (2014, 2015, 2016)]
+    recent = [by_year[y] for y in (2023, 2024, 2025)]
+    assert sum(recent) / 3 > sum(early) / 3 + 0.5
+
+
+def test_worse_condition_gives_worse_ratings(national):
+    world, locations = national
+    scores = {}
+    for loc in locations:
+        latest = loc.latest(world.as_of)
+        if latest and not latest.inherited:
+            scores.setdefault(loc.trust.condition > 0.5, []).append(
+                cqc.RATINGS.index(latest.ratings[("Overall", "Overall")]))
+    assert sum(scores[True]) / len(scores[True]) < sum(scores[False]) / len(scores[False]) - 0.3
+
+
+def test_planted_pockets_sit_in_good_trusts_and_show_in_the_sheet(national):
+    world, locations = national
+    truth = cqc.cqc_truth(world, locations)
+    assert len(truth["planted_pockets"]) >= 10
+    sheet = cqc.sheet_rows(world, locations, world.as_of)["Locations"]
+    header = sheet[0]
+    col = {name: header.index(name) for name in ("Location ID", "Service / Population Group", "Domain", "Latest Rating")}
+    rated = {(r[col["Location ID"]], r[col["Service / Population Group"]]): r[col["Latest Rating"]]
+             for r in sheet[1:] if r[col["Domain"]] == "Overall"}
+    found = [p for p in truth["pockets"] if rated.get((p["location_id"], p["service"])) == p["rating"]]
+    assert found == truth["pockets"] and len(truth["pockets"]) >= len(
+        [p for p in truth["planted_pockets"] if p in truth["pockets"]])
+
+
+def test_merged_trusts_inherit_their_predecessors_ratings(national):
+    world, locations = national
+    successors = {s.new_code for s in world.successions}
+    inherited = [loc for loc in locations if loc.provider_id in successors and loc.inspections
+                 and loc.inspections[0].inherited]
+    assert inherited, "a merged trust's sites start with inherited ratings"
+    assert all(loc.inspections[0].published == loc.trust.open_date for loc in inherited)
+
+
+def test_the_header_is_renamed_between_releases(national):
+    world, locations = national
+    old = cqc.sheet_rows(world, locations, date(2026, 7, 1))["Locations"][0]
+    new = cqc.sheet_rows(world, locations, date(2026, 8, 1))["Locations"][0]
+    assert "Location ONSPD CCG Code" in old and "Location ONSPD ICB Code" in new
+
+
+def test_same_seed_same_release(tmp_path):
+    for n in (1, 2):
+        world = build_england("small", 9)
+        cqc.write_ratings_release(world, date(2026, 9, 1), tmp_path / f"r{n}.ods", "ods")
+    assert (tmp_path / "r1.ods").read_bytes() == (tmp_path / "r2.ods").read_bytes()
