@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     simulate.add_argument("--economy-strength", type=float, default=0.6,
                           help="share (0–1) of a trust's planted condition that comes from its health economy")
     simulate.add_argument("--months", type=int, default=5, help="monthly releases to write (default 5)")
+    simulate.add_argument("--finance-link", type=float, default=0.6,
+                          help="share (0–1) of a trust's finance stress that comes from its planted condition")
     simulate.add_argument("--all-months", action="store_true",
                           help="every month since 2014 and the workforce series from 2009 (for benchmarks; large)")
 
@@ -75,7 +77,7 @@ def cmd_simulate(args) -> int:
     from simulator import simulate
 
     summary = simulate(args.scale, args.seed, args.out, economy_strength=args.economy_strength, months=args.months,
-                       all_months=args.all_months)
+                       all_months=args.all_months, finance_link=args.finance_link)
     print(json.dumps(summary, indent=2, default=str))
     return 0
 

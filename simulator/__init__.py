@@ -10,7 +10,7 @@ from pathlib import Path
 
 from simulator.england import England, build_england
 from simulator.ods import write_etr, write_icb_names, write_succ
-from simulator import cqc, staff_groups
+from simulator import cqc, finance, staff_groups
 from simulator.workforce import sickness_months, write_sickness
 
 __all__ = ["England", "build_england", "simulate"]
@@ -28,11 +28,13 @@ DEFAULT_MONTHS = 5
 STAFF_GROUP_RELEASES = 3
 # With all_months: every month since the series began (for benchmarks), not just the recent releases.
 SERIES_START = date(2014, 1, 1)
-FEEDS = ("ods", "sickness", "staff_group", "cqc")
+FEEDS = ("ods", "sickness", "staff_group", "cqc", "finance")
+TAC_YEARS = 3  # annual accounts written by default; all_months writes every year since 2014-15
 
 
 def simulate(scale: str, seed: int, out: Path, as_of: date = date(2026, 10, 1), economy_strength: float = 0.6,
-             months: int = DEFAULT_MONTHS, all_months: bool = False, feeds: set[str] | None = None) -> dict:
+             months: int = DEFAULT_MONTHS, all_months: bool = False, feeds: set[str] | None = None,
+             finance_link: float = 0.6) -> dict:
     """Write the feeds (all of FEEDS, or the named subset) under `out`, and the planted truth."""
     feeds = set(FEEDS) if feeds is None else set(feeds)
     unknown = feeds - set(FEEDS)
@@ -79,6 +81,16 @@ def simulate(scale: str, seed: int, out: Path, as_of: date = date(2026, 10, 1), 
         files[f"cqc/ratings/csv/{cqc.release_name(releases[-1], '.csv')}"] = (
             lambda world, path: cqc.write_ratings_release(world, releases[-1], path, "csv", locations))
         files["cqc/api"] = lambda world, path: cqc.write_api_documents(world, path, locations)
+    if "finance" in feeds:
+        finance.finance_stress(england, finance_link)  # refuses a strength outside 0–1 before anything is written
+        for year in finance.tac_years(as_of, None if all_months else TAC_YEARS):
+            add_release("tac", "finance/tac", year, f"TAC_NHS_trusts_{year}.xlsx", finance.tac_published(year),
+                        lambda world, path, year=year: finance.write_tac_year(world, year, path, finance_link))
+        for month_end in finance.finance_months(as_of, months):
+            add_release("finance-monthly", "finance/monthly", f"{month_end:%Y-%m}",
+                        f"finance_return_{month_end:%Y-%m}.csv", finance.return_received(month_end),
+                        lambda world, path, month_end=month_end:
+                        finance.write_finance_month(world, month_end, path, finance_link))
     for relative, write in files.items():
         (out / relative).parent.mkdir(parents=True, exist_ok=True)
         write(england, out / relative)
@@ -89,12 +101,15 @@ def simulate(scale: str, seed: int, out: Path, as_of: date = date(2026, 10, 1), 
     truth = out / "_truth" / "world.json"
     truth.parent.mkdir(parents=True, exist_ok=True)
     truth.write_text(json.dumps(england.as_dict(), indent=1, default=str))
+    if "finance" in feeds:
+        (truth.parent / "finance.json").write_text(json.dumps(
+            {"finance_link": finance_link, "finance_stress": finance.finance_truth(england, finance_link)}, indent=1))
     if "cqc" in feeds:
         (truth.parent / "cqc.json").write_text(json.dumps(cqc.cqc_truth(england, locations), indent=1, default=str))
     open_trusts = [t for t in england.trusts if t.close_date is None]
     return {
         "scale": scale, "seed": seed, "as_of": as_of.isoformat(), "economy_strength": economy_strength,
-        "all_months": all_months,
+        "all_months": all_months, "finance_link": finance_link,
         "out": str(out),
         "files": sorted(files) + [f"{folder}/releases.json" for folder in series] + ["_truth/world.json"],
         "icbs": len(england.icbs),

@@ -10,6 +10,8 @@ from typing import Callable
 
 from orchestration.feeds.cqc.api_document import parse_api_location
 from orchestration.feeds.cqc.sheet import parse_ratings_sheet
+from orchestration.feeds.finance.monthly import parse_finance_monthly
+from orchestration.feeds.finance.tac import parse_tac
 from orchestration.feeds.ods import layouts as ods
 from orchestration.feeds.releases import ReleaseFeed
 from orchestration.feeds.report import ParseResult
@@ -57,6 +59,15 @@ RELEASE_FEEDS: dict[str, ReleaseFeed] = {f.kind: f for f in [
                 description="NHS Workforce Statistics, Staff Group and Organisation: FTE and headcount per "
                             "organisation, staff group and month; each release carries the whole series and "
                             "revises its latest months."),
+    ReleaseFeed("tac", "finance", "tac", parse_tac,
+                keys=("financial_year", "org_code", "subcode", "main_code", "row_number"), scope="financial_year",
+                mirror_dir="finance/tac", partitioned_by="financial_year",
+                description="Trust Accounts Consolidation data: each trust's annual accounts by subcode (£000)."),
+    ReleaseFeed("finance-monthly", "finance", "monthly_returns", parse_finance_monthly,
+                keys=("period_end", "org_code"), scope="period_end", mirror_dir="finance/monthly",
+                partitioned_by="month", restricted=True,
+                description="In-year finance returns (restricted): year-to-date plan and actual surplus, income, "
+                            "agency spend and ceiling, cash and capital service per trust and month."),
 ]}
 
 # Every kind `oversight check-feed` validates.

@@ -53,6 +53,9 @@ def test_asset_graph_snapshot():
         ("stg_workforce__sickness_absence", "int_sickness_absence_current"),
         ("workforce/staff_group", "stg_workforce__staff_group"),
         ("cqc/latest_ratings", "stg_cqc__latest_ratings"),
+        ("finance/tac", "stg_finance__tac"),
+        ("tac_subcodes", "stg_finance__tac"),
+        ("finance/monthly_returns", "stg_finance__monthly_returns"),
         ("dim_trust", "serving/snapshot"),
         ("dim_health_economy", "serving/snapshot"),
     }
