@@ -186,6 +186,18 @@ def ingest_releases(defs, instance, settings) -> list:
             outcome = job.execute_in_process(instance=instance, partition_key=key, raise_on_error=False)
             results.append(outcome)
             print(f"{spec.kind} release {key}: {'ingested' if outcome.success else 'FAILED'}", flush=True)
+    # the CQC API is pulled whole, once per day: today's pull is the partition
+    from datetime import datetime, timezone
+
+    from orchestration.feeds.registry import CQC_API_FEED
+
+    today = datetime.now(timezone.utc).date().isoformat()
+    if today not in instance.get_dynamic_partitions(CQC_API_FEED.partitions_name):
+        instance.add_dynamic_partitions(CQC_API_FEED.partitions_name, [today])
+    job = defs.resolve_job_def(f"ingest_{CQC_API_FEED.feed}_{CQC_API_FEED.table}_releases")
+    outcome = job.execute_in_process(instance=instance, partition_key=today, raise_on_error=False)
+    results.append(outcome)
+    print(f"{CQC_API_FEED.kind} pull {today}: {'ingested' if outcome.success else 'FAILED'}", flush=True)
     return results
 
 

@@ -95,6 +95,20 @@ class Settings:
             return self.feeds_url.rstrip("/") + f"/{mirror_dir}/releases.json"
         raise LookupError(f"no release index for {kind}: set {variable} or OVERSIGHT_FEEDS_URL (a feed mirror)")
 
+    def cqc_api_url(self) -> str:
+        """The CQC public API: OVERSIGHT_CQC_API_URL, else the feed mirror (the feed server speaks the API at
+        /public/v1; a file:// mirror holds the documents under cqc/api), else the production address."""
+        if os.environ.get("OVERSIGHT_CQC_API_URL"):
+            return os.environ["OVERSIGHT_CQC_API_URL"]
+        if self.feeds_url:
+            base = self.feeds_url.rstrip("/")
+            return f"{base}/cqc/api" if base.startswith("file:") else f"{base}/public/v1"
+        return "https://api.service.cqc.org.uk/public/v1"
+
+    @property
+    def cqc_api_key(self) -> str | None:  # a secret: from the environment only, never in git
+        return os.environ.get("OVERSIGHT_CQC_API_KEY") or ("demo-key" if self.feeds_url else None)
+
     def export(self) -> None:
         """Make the resolved home visible to child processes (dbt reads it in profiles.yml)."""
         os.environ["OVERSIGHT_HOME"] = str(self.home)

@@ -70,6 +70,14 @@ RELEASE_FEEDS: dict[str, ReleaseFeed] = {f.kind: f for f in [
                             "agency spend and ceiling, cash and capital service per trust and month."),
 ]}
 
+# The CQC public API, pulled whole (paged list, then every location document): one partition per pull date.
+CQC_API_FEED = ReleaseFeed(
+    "cqc-api-location", "cqc", "api_locations", parse_api_location,
+    keys=("location_id", "source", "level", "service", "domain", "report_date"), scope="whole",
+    mirror_dir="cqc/api", partitioned_by="pull date",
+    description="CQC public API: every NHS location's current and historic ratings (overall, key questions, "
+                "services), from /locations and /locations/{id}.")
+
 # Every kind `oversight check-feed` validates.
 CHECK_KINDS: dict[str, Callable[[bytes, str], ParseResult]] = {
     **{kind: spec.parse for kind, spec in FEED_FILES.items()},

@@ -5,7 +5,7 @@ import dagster as dg
 
 from orchestration.dbt import OversightTranslator, dbt_project
 from orchestration.definitions import REFRESH_JOB, defs
-from orchestration.feeds.registry import FEED_FILES, RELEASE_FEEDS
+from orchestration.feeds.registry import CQC_API_FEED, FEED_FILES, RELEASE_FEEDS
 
 
 def test_definitions_load_and_validate():
@@ -16,7 +16,7 @@ def test_definitions_load_and_validate():
 def test_every_dbt_source_maps_onto_an_ingestion_asset():
     manifest = json.loads(dbt_project.manifest_path.read_text())
     translator = OversightTranslator()
-    ingestion_keys = {dg.AssetKey(spec.asset_key_path) for spec in [*FEED_FILES.values(), *RELEASE_FEEDS.values()]}
+    ingestion_keys = {dg.AssetKey(spec.asset_key_path) for spec in [*FEED_FILES.values(), *RELEASE_FEEDS.values(), CQC_API_FEED]}
     source_keys = {translator.get_asset_key(s) for s in manifest["sources"].values()}
     assert source_keys == ingestion_keys
 
@@ -24,7 +24,7 @@ def test_every_dbt_source_maps_onto_an_ingestion_asset():
 def test_release_feeds_are_partitioned_by_release_and_kept_out_of_the_refresh_job():
     graph = defs.resolve_asset_graph()
     refresh = defs.resolve_job_def(REFRESH_JOB)
-    for spec in RELEASE_FEEDS.values():
+    for spec in [*RELEASE_FEEDS.values(), CQC_API_FEED]:
         key = dg.AssetKey(spec.asset_key_path)
         partitions = graph.get(key).partitions_def
         assert isinstance(partitions, dg.DynamicPartitionsDefinition) and partitions.name == spec.partitions_name
@@ -53,6 +53,7 @@ def test_asset_graph_snapshot():
         ("stg_workforce__sickness_absence", "int_sickness_absence_current"),
         ("workforce/staff_group", "stg_workforce__staff_group"),
         ("cqc/latest_ratings", "stg_cqc__latest_ratings"),
+        ("cqc/api_locations", "stg_cqc__api_ratings"),
         ("finance/tac", "stg_finance__tac"),
         ("tac_subcodes", "stg_finance__tac"),
         ("finance/monthly_returns", "stg_finance__monthly_returns"),

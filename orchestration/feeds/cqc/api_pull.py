@@ -131,3 +131,18 @@ def _json(content: bytes, url: str) -> dict:
     except (ValueError, KeyError, TypeError) as exc:
         raise FetchError(f"{url}: not a CQC API page ({type(exc).__name__}: {exc})") from None
     return document
+
+
+def pull_documents(base_url: str, api_key: str | None, raw_dir: Path, pull: str, log=None) -> dict[str, bytes]:
+    """Every location document, from the API (http/https: paged and resumable) or from a mirror folder (file://,
+    what `oversight simulate` writes under cqc/api/locations). Returns location id → the document's bytes."""
+    from urllib.parse import unquote, urlparse
+
+    parsed = urlparse(base_url)
+    if parsed.scheme == "file":
+        folder = Path(unquote(parsed.path)) / "locations"
+        if not folder.is_dir():
+            raise FetchError(f"{base_url}: no locations folder of API documents")
+        return {p.stem: p.read_bytes() for p in sorted(folder.glob("*.json"))}
+    progress = ApiPull(base_url, api_key, raw_dir, pull, log=log).run()
+    return {location_id: Path(path).read_bytes() for location_id, path in progress.documents.items()}

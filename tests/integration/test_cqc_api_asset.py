@@ -1,0 +1,48 @@
+"""The CQC API ingestion asset: a Dagster partition per pull, over HTTP from the feed server with faults on,
+storing the same ratings as a pull from the file mirror."""
+from datetime import date
+
+import dagster as dg
+import pyarrow.compute as pc
+
+from orchestration.feeds.ingest import build_release_asset, ingest_api_pull
+from orchestration.feeds.registry import CQC_API_FEED
+from orchestration.feeds.releases import ReleaseStore
+from orchestration.settings import Settings
+from simulator import simulate
+from simulator.feed_server import Faults, make_server, start_in_thread
+
+PULL = "2026-10-02"
+
+
+def _pull(instance, monkeypatch, home, feeds_url):
+    monkeypatch.setenv("OVERSIGHT_HOME", str(home))
+    monkeypatch.setenv("OVERSIGHT_FEEDS_URL", feeds_url)
+    if PULL not in instance.get_dynamic_partitions(CQC_API_FEED.partitions_name):
+        instance.add_dynamic_partitions(CQC_API_FEED.partitions_name, [PULL])
+    result = dg.materialize([build_release_asset(CQC_API_FEED, ingest_api_pull)], instance=instance,
+                            partition_key=PULL)
+    store = ReleaseStore(Settings.from_env().parquet_dir, CQC_API_FEED)
+    table = store.known_as_of(date(2100, 1, 1))
+    return result, table.drop_columns(["_source_sha256", "_loaded_at", "_source_row"]).sort_by(
+        [(c, "ascending") for c in ("location_id", "source", "level", "service", "domain", "report_date")])
+
+
+def test_api_pull_over_http_with_faults_stores_what_the_mirror_holds(tmp_path, monkeypatch):
+    root = tmp_path / "mirror"
+    simulate("small", 12, root, feeds={"cqc"})
+    server = make_server(root, faults=Faults(error=0.15, drop=0.05, truncate=0.05, seed=5))
+    try:
+        base = start_in_thread(server)
+        with dg.DagsterInstance.ephemeral() as instance:
+            result, over_http = _pull(instance, monkeypatch, tmp_path / "home-http", base)
+            assert result.success
+            from_mirror = _pull(instance, monkeypatch, tmp_path / "home-file", root.as_uri())[1]
+        assert over_http.num_rows == from_mirror.num_rows > 100
+        assert over_http.drop_columns(["_release", "_published_on"]).equals(
+            from_mirror.drop_columns(["_release", "_published_on"]))
+        assert pc.sum(pc.equal(over_http["source"], "historic")).as_py() > 0
+        assert server.state.requests > len(list((root / "cqc/api/locations").glob("*.json")))  # retries happened
+    finally:
+        server.shutdown()
+        server.server_close()
