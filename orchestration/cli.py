@@ -31,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     simulate.add_argument("--months", type=int, default=5, help="monthly releases to write (default 5)")
     simulate.add_argument("--finance-link", type=float, default=0.6,
                           help="share (0–1) of a trust's finance stress that comes from its planted condition")
+    simulate.add_argument("--with-social-care", action="store_true",
+                          help="also CQC social-care providers and locations (ids like 1-115574477)")
     simulate.add_argument("--all-months", action="store_true",
                           help="every month since 2014 and the workforce series from 2009 (for benchmarks; large)")
 
@@ -77,7 +79,8 @@ def cmd_simulate(args) -> int:
     from simulator import simulate
 
     summary = simulate(args.scale, args.seed, args.out, economy_strength=args.economy_strength, months=args.months,
-                       all_months=args.all_months, finance_link=args.finance_link)
+                       all_months=args.all_months, finance_link=args.finance_link,
+                       with_social_care=args.with_social_care)
     print(json.dumps(summary, indent=2, default=str))
     return 0
 

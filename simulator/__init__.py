@@ -34,7 +34,7 @@ TAC_YEARS = 3  # annual accounts written by default; all_months writes every yea
 
 def simulate(scale: str, seed: int, out: Path, as_of: date = date(2026, 10, 1), economy_strength: float = 0.6,
              months: int = DEFAULT_MONTHS, all_months: bool = False, feeds: set[str] | None = None,
-             finance_link: float = 0.6) -> dict:
+             finance_link: float = 0.6, with_social_care: bool = False) -> dict:
     """Write the feeds (all of FEEDS, or the named subset) under `out`, and the planted truth."""
     feeds = set(FEEDS) if feeds is None else set(feeds)
     unknown = feeds - set(FEEDS)
@@ -69,7 +69,7 @@ def simulate(scale: str, seed: int, out: Path, as_of: date = date(2026, 10, 1), 
                     lambda world, path, month_end=month_end, history=history:
                     staff_groups.write_staff_group_release(world, month_end, path, history))
     if "cqc" in feeds:
-        locations = cqc.build_locations(england)
+        locations = cqc.build_locations(england, with_social_care)
         releases = cqc.ratings_releases(as_of, months)
         for n, release in enumerate(reversed(releases)):
             # the newest release as .ods (the published format), the others as .xlsx: both go through the pipeline
@@ -109,7 +109,7 @@ def simulate(scale: str, seed: int, out: Path, as_of: date = date(2026, 10, 1), 
     open_trusts = [t for t in england.trusts if t.close_date is None]
     return {
         "scale": scale, "seed": seed, "as_of": as_of.isoformat(), "economy_strength": economy_strength,
-        "all_months": all_months, "finance_link": finance_link,
+        "all_months": all_months, "finance_link": finance_link, "with_social_care": with_social_care,
         "out": str(out),
         "files": sorted(files) + [f"{folder}/releases.json" for folder in series] + ["_truth/world.json"],
         "icbs": len(england.icbs),

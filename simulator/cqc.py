@@ -39,9 +39,11 @@ SERVICES = {
 }
 SITES = {"acute": (2, 5), "mental_health": (3, 6), "community": (2, 4), "ambulance": (1, 3)}
 LOCATION_TYPE = {"acute": "NHS Healthcare Organisation", "mental_health": "NHS Healthcare Organisation",
-                 "community": "NHS Healthcare Organisation", "ambulance": "NHS Healthcare Organisation"}
+                 "community": "NHS Healthcare Organisation", "ambulance": "NHS Healthcare Organisation",
+                 "social_care": "Social Care Org"}
 CATEGORY = {"acute": "Acute hospital - NHS non-specialist", "mental_health": "Mental health - community & hospital based",
-            "community": "Community health - NHS & Independent", "ambulance": "Ambulance service"}
+            "community": "Community health - NHS & Independent", "ambulance": "Ambulance service",
+            "social_care": "Residential social care"}
 FIRST_INSPECTIONS = date(2014, 1, 1)
 PUBLICATION_LAG = timedelta(days=70)
 
@@ -116,7 +118,7 @@ def aggregate(ratings: list[str]) -> str:
     return "Good"
 
 
-def build_locations(world: England) -> list[Location]:
+def build_locations(world: England, with_social_care: bool = False) -> list[Location]:
     rng = random.Random(f"{world.scale}:{world.seed}:cqc")
     successors = {s.old_code: s for s in world.successions}
     by_trust: dict[str, list[Location]] = {}
@@ -134,6 +136,29 @@ def build_locations(world: England) -> list[Location]:
     for location in locations:
         _inspect(location, world, rng, successors, by_trust)
     _plant_pockets(world, locations)
+    if with_social_care:  # its own random stream: the NHS part is the same with or without it
+        locations += _social_care(world)
+    return locations
+
+
+def _social_care(world: England) -> list[Location]:
+    """Care homes and home-care agencies: one location each, ids like 1-115574477, rated at location level only."""
+    rng = random.Random(f"{world.scale}:{world.seed}:cqc-social-care")
+    regions = {r.code: r for r in world.regions}
+    locations = []
+    for _ in range(300 if world.scale == "national" else 20):
+        icb = rng.choice(world.icbs)
+        place = rng.choice(["ASH", "OAK", "ELM", "BIRCH", "WILLOW", "ROWAN", "MAPLE", "CEDAR"])
+        provider = Trust(code=f"1-{rng.randint(100000000, 999999999)}", name=f"{place} CARE LIMITED",
+                         kind="social_care", region=icb.region, icb=icb.code, gor=regions[icb.region].gor,
+                         address=["", f"{rng.randint(1, 90)} {place} ROAD", "", place, ""], postcode="AB1 2CD",
+                         open_date=date(2010, 10, 1) + timedelta(days=rng.randint(0, 3000)),
+                         condition=rng.gauss(0, 1))
+        location = Location(f"1-{rng.randint(100000000, 999999999)}", provider.code,
+                            f"{place.title()} {rng.choice(['House', 'Lodge', 'Court', 'Home Care'])}", "social_care",
+                            [], provider)
+        _inspect(location, world, rng, {}, {})
+        locations.append(location)
     return locations
 
 
@@ -155,13 +180,16 @@ def _inspect(location: Location, world: England, rng: random.Random, successors,
     while day + PUBLICATION_LAG <= end:
         published = day + PUBLICATION_LAG
         ratings = {}
+        if not location.services:  # social care: rated at location level only
+            for q in KEY_QUESTIONS:
+                ratings[("Overall", q)] = _rating(rng, trust.condition, day)
         for service in location.services:
             kq = {q: _rating(rng, trust.condition, day) for q in KEY_QUESTIONS}
             if rng.random() < 0.03:
                 kq["Responsive"] = rng.choice(["Inspected but not rated", "Insufficient evidence to rate"])
             ratings.update({(service, q): r for q, r in kq.items()})
             ratings[(service, "Overall")] = aggregate(list(kq.values()))
-        for q in KEY_QUESTIONS:
+        for q in KEY_QUESTIONS if location.services else []:
             ratings[("Overall", q)] = aggregate([ratings[(s, q)] for s in location.services])
         ratings[("Overall", "Overall")] = aggregate([ratings[("Overall", q)] for q in KEY_QUESTIONS])
         location.inspections.append(Inspection(published, f"{rng.getrandbits(64):016x}", ratings))
@@ -209,7 +237,8 @@ def cqc_truth(world: England, locations: list[Location] | None = None) -> dict:
     planted ones, and the mean overall rating score (0 Inadequate … 3 Outstanding) by year of publication."""
     locations = locations or build_locations(world)
     pockets = []
-    for provider in sorted({loc.provider_id for loc in locations if loc.trust.close_date is None}):
+    nhs = [loc for loc in locations if loc.kind != "social_care"]
+    for provider in sorted({loc.provider_id for loc in nhs if loc.trust.close_date is None}):
         overall, _ = provider_ratings(locations, provider, world.as_of)
         if overall.get("Overall") not in ("Good", "Outstanding"):
             continue
@@ -269,7 +298,8 @@ def sheet_rows(world: England, locations: list[Location], release: date) -> dict
                 if rating is None:
                     continue
                 location_rows.append([
-                    loc.location_id, loc.location_id, loc.name, "N", LOCATION_TYPE[loc.kind], CATEGORY[loc.kind],
+                    loc.location_id, "" if loc.kind == "social_care" else loc.location_id, loc.name,
+                    "Y" if loc.kind == "social_care" else "N", LOCATION_TYPE[loc.kind], CATEGORY[loc.kind],
                     trust.address[1], "", trust.address[3].title(), trust.postcode, trust.address[3].title(),
                     REGION_NAME[trust.region], REGION_NAME[trust.region], icb.code, icb.name, icb.code, icb.name,
                     service, domain, rating, latest.published, "Location",
@@ -279,7 +309,8 @@ def sheet_rows(world: England, locations: list[Location], release: date) -> dict
         ratings, published = provider_ratings(locations, code, release)
         for domain in DOMAINS if ratings else []:
             provider_rows.append([
-                code, code, trust.name.title().replace("Nhs", "NHS"), "NHS Healthcare Organisation",
+                code, "" if trust.kind == "social_care" else code, trust.name.title().replace("Nhs", "NHS"),
+                LOCATION_TYPE[trust.kind],
                 CATEGORY[trust.kind], trust.address[1], "", trust.address[3].title(), trust.postcode,
                 trust.address[3].title(), REGION_NAME[trust.region], REGION_NAME[trust.region], "Overall", domain,
                 ratings[domain], published, "Provider", "N", f"https://www.cqc.org.uk/provider/{code}", "-", "-"])
@@ -376,13 +407,13 @@ def write_api_documents(world: England, out_dir: Path, locations: list[Location]
         providers.setdefault(loc.provider_id, (trust, []))[1].append(loc.location_id)
         document = {
             "locationId": loc.location_id, "providerId": loc.provider_id, "organisationType": "Location",
-            "type": "NHS Healthcare Organisation", "name": loc.name,
+            "type": LOCATION_TYPE[loc.kind], "name": loc.name,
             "registrationStatus": "Registered" if registered else "Deregistered",
             "registrationDate": max(trust.open_date, date(2010, 4, 1)).isoformat(),
             "deregistrationDate": trust.close_date.isoformat() if trust.close_date else None,
             "dormancy": "N", "numberOfBeds": None, "postalCode": trust.postcode,
             "region": REGION_NAME[trust.region], "localAuthority": trust.address[3].title(),
-            "onspdIcbCode": icbs[trust.icb].ons_code, "inspectionDirectorate": "Hospitals",
+            "onspdIcbCode": icbs[trust.icb].ons_code, "inspectionDirectorate": "Adult social care" if loc.kind == "social_care" else "Hospitals",
             "inspectionCategories": [{"code": "H1", "name": CATEGORY[loc.kind], "primary": "true"}],
             "relationships": [], "lastInspection": {"date": (latest.published - PUBLICATION_LAG).isoformat()},
             "lastReport": {"publicationDate": latest.published.isoformat()},

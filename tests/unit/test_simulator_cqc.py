@@ -75,3 +75,18 @@ def test_same_seed_same_release(tmp_path):
         world = build_england("small", 9)
         cqc.write_ratings_release(world, date(2026, 9, 1), tmp_path / f"r{n}.ods", "ods")
     assert (tmp_path / "r1.ods").read_bytes() == (tmp_path / "r2.ods").read_bytes()
+
+
+def test_social_care_is_optional_and_leaves_the_nhs_part_unchanged(tmp_path):
+    from orchestration.feeds.cqc.sheet import parse_ratings_sheet
+    world = build_england("small", 5)
+    nhs_only = cqc.build_locations(world)
+    with_care = cqc.build_locations(world, with_social_care=True)
+    care = [loc for loc in with_care if loc.kind == "social_care"]
+    assert care and all(re.fullmatch(r"1-\d{9}", loc.location_id) for loc in care)
+    assert [loc.location_id for loc in with_care if loc.kind != "social_care"] == [loc.location_id for loc in nhs_only]
+    cqc.write_ratings_release(world, date(2026, 9, 1), tmp_path / "r.ods", "ods", with_care)
+    result = parse_ratings_sheet((tmp_path / "r.ods").read_bytes(), "r.ods")
+    assert result.accepted
+    care_rows = [r for r in result.valid.to_pylist() if r["provider_id"].startswith("1-")]
+    assert care_rows and {r["service_population_group"] for r in care_rows} == {"Overall"}
