@@ -24,9 +24,10 @@ class Landed:
     already_present: bool
 
 
-def land(raw_dir: Path, feed: str, name: str, fetched: Fetched, release: str | None = None) -> Landed:
+def land(raw_dir: Path, feed: str, name: str, fetched: Fetched, release: str | None = None,
+         suffix: str | None = None) -> Landed:
     digest = hashlib.sha256(fetched.content).hexdigest()
-    suffix = Path(urlparse(fetched.url).path).suffix or ".bin"
+    suffix = suffix or Path(urlparse(fetched.url).path).suffix or ".bin"
     folder = raw_dir / feed / name
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{digest}{suffix}"

@@ -8,7 +8,6 @@ Written with pyarrow, column by column: a national release is millions of rows.
 from __future__ import annotations
 
 import calendar
-import io
 import random
 import zipfile
 import zlib
@@ -149,7 +148,6 @@ def staff_group_table(world: England, month_end: date, history_start: date = HIS
     n_months = len(months)
     serial = np.array([m.year * 12 + m.month for m in months])
     release_serial = month_end.year * 12 + month_end.month
-    columns: dict[str, list] = {c: [] for c in ["date", "org", "group", "type", "value"]}
     org_rows = []
     for o_index, org in enumerate(orgs):
         alive = np.array([org["open"] <= m and (org["close"] is None or org["close"] > m) for m in months])
@@ -178,48 +176,47 @@ def staff_group_table(world: England, month_end: date, history_start: date = HIS
                 by_code[code] = (sum(by_code[p][0] for p in parts), sum(by_code[p][1] for p in parts))
         live = np.flatnonzero(alive)
         org_rows.append((o_index, live, by_code))
-    dates = [m.strftime("%Y-%m-%d") for m in months]
+    # rows as integer codes first (month, organisation, group, data type), sorted as published — by date, then
+    # organisation, then staff group — and only then turned into text, column by column
+    month_parts, org_parts, group_parts, type_parts, value_parts = [], [], [], [], []
     for o_index, live, by_code in org_rows:
-        for code, _, _ in STAFF_GROUPS:
-            fte, hc = by_code[code]
-            for data_type, values in (("FTE", fte), ("HC", hc)):
-                columns["date"].append(np.asarray(dates, dtype=object)[live])
-                columns["org"].append(np.full(len(live), o_index))
-                columns["group"].append(np.full(len(live), int(code) - 1))
-                columns["type"].append(np.full(len(live), data_type, dtype=object))
-                columns["value"].append(values[live])
-    org_index = np.concatenate(columns["org"])
-    group_index = np.concatenate(columns["group"])
-    pick = lambda field: pa.array(np.asarray([o[field] for o in orgs], dtype=object)[org_index])  # noqa: E731
+        for g_index, (code, _, _) in enumerate(STAFF_GROUPS):
+            for t_index, values in enumerate(by_code[code]):
+                month_parts.append(live)
+                org_parts.append(np.full(len(live), o_index, dtype=np.int32))
+                group_parts.append(np.full(len(live), g_index, dtype=np.int32))
+                type_parts.append(np.full(len(live), t_index, dtype=np.int32))
+                value_parts.append(values[live])
+    month_index, org_index, group_index, type_index = (np.concatenate(p).astype(np.int32) for p in
+                                                       (month_parts, org_parts, group_parts, type_parts))
+    values = np.concatenate(value_parts)
+    org_rank = np.argsort(np.argsort([o["code"] for o in orgs], kind="stable"), kind="stable").astype(np.int32)
+    order = np.lexsort((type_index, group_index, org_rank[org_index], month_index))
+
+    def text(index: np.ndarray, labels: list[str]) -> pa.Array:
+        return pa.DictionaryArray.from_arrays(pa.array(index[order]), pa.array(labels)).cast(pa.string())
+
     header = COLUMNS_2026 if month_end >= LAYOUT_CHANGE else COLUMNS_2019
-    region_code = np.asarray([o["region"][0] for o in orgs], dtype=object)[org_index]
-    region_name = np.asarray([o["region"][1] for o in orgs], dtype=object)[org_index]
-    icb_code = np.asarray([o["icb"][0] for o in orgs], dtype=object)[org_index]
-    icb_name = np.asarray([o["icb"][1] for o in orgs], dtype=object)[org_index]
-    cluster = np.asarray([CLUSTER[o["kind"]][0] for o in orgs], dtype=object)[org_index]
-    benchmark = np.asarray([CLUSTER[o["kind"]][1] for o in orgs], dtype=object)[org_index]
-    values = np.concatenate(columns["value"])
-    table = pa.table([
-        pa.array(np.concatenate(columns["date"])), pa.array(region_code), pa.array(region_name), pa.array(icb_code),
-        pa.array(icb_name), pick("code"), pick("name"), pa.array(cluster), pa.array(benchmark),
-        pa.array(np.asarray([c for c, _, _ in STAFF_GROUPS], dtype=object)[group_index]),
-        pa.array(np.asarray([n for _, n, _ in STAFF_GROUPS], dtype=object)[group_index]),
-        pa.array(np.concatenate(columns["type"])), pa.array(values, pa.float64()),
+    by_org = lambda field: text(org_index, [field(o) for o in orgs])  # noqa: E731
+    return pa.table([
+        text(month_index, [m.strftime("%Y-%m-%d") for m in months]),
+        by_org(lambda o: o["region"][0]), by_org(lambda o: o["region"][1]), by_org(lambda o: o["icb"][0]),
+        by_org(lambda o: o["icb"][1]), by_org(lambda o: o["code"]), by_org(lambda o: o["name"]),
+        by_org(lambda o: CLUSTER[o["kind"]][0]), by_org(lambda o: CLUSTER[o["kind"]][1]),
+        text(group_index, [c for c, _, _ in STAFF_GROUPS]), text(group_index, [n for _, n, _ in STAFF_GROUPS]),
+        text(type_index, ["FTE", "HC"]), pa.array(values[order], pa.float64()),
     ], names=header)
-    # published sorted by date, then organisation, then staff group
-    return table.sort_by([(header[0], "ascending"), ("Org Code", "ascending"),
-                          ("Staff Group Sort Order", "ascending"), ("Data Type", "ascending")])
 
 
 def write_staff_group_release(world: England, month_end: date, path: Path,
                               history_start: date = HISTORY_START) -> int:
     """The zip as published, holding the one CSV (CRLF, quoted where needed). Returns the rows written."""
     table = staff_group_table(world, month_end, history_start)
-    buffer = io.BytesIO()
-    pacsv.write_csv(table, buffer, pacsv.WriteOptions(eol="\r\n", quoting_style="needed", quoting_header="none"))
     _, member = release_file_names(month_end)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        archive.writestr(member, buffer.getvalue())
+        with archive.open(member, "w", force_zip64=True) as csv_file:  # streamed: no copy of the text in memory
+            pacsv.write_csv(table, csv_file, pacsv.WriteOptions(eol="\r\n", quoting_style="needed",
+                                                                quoting_header="none"))
     return table.num_rows
 
 

@@ -13,7 +13,7 @@ from simulator import simulate
 @pytest.fixture(scope="module")
 def mirror(tmp_path_factory):
     root = tmp_path_factory.mktemp("mirror")
-    simulate("small", 11, root)
+    simulate("small", 11, root, with_social_care=True)
     return root
 
 

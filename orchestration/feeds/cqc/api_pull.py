@@ -79,7 +79,7 @@ class ApiPull:
             page = max(progress.pages_done, default=0) + 1
             while True:
                 fetched = self._get("/locations", page=page, perPage=self.per_page)
-                land(self.raw_dir, "cqc", "api_location_pages", fetched, release=progress.pull)
+                land(self.raw_dir, "cqc", "api_location_pages", fetched, release=progress.pull, suffix=".json")
                 envelope = _json(fetched.content, fetched.url)
                 seen = set(progress.ids)
                 progress.ids += [item["locationId"] for item in envelope["locations"] if item["locationId"] not in seen]
@@ -111,7 +111,7 @@ class ApiPull:
                     raise
                 progress.gone.append(location_id)  # deregistered between the list and now: reported, not an error
                 continue
-            landed = land(self.raw_dir, "cqc", "api_locations", fetched, release=progress.pull)
+            landed = land(self.raw_dir, "cqc", "api_locations", fetched, release=progress.pull, suffix=".json")
             progress.documents[location_id] = str(landed.path)
             if n % CHECKPOINT_EVERY == 0:
                 progress.save(self.checkpoint)
