@@ -72,8 +72,8 @@ def simulate(scale: str, seed: int, out: Path, as_of: date = date(2026, 10, 1), 
         locations = cqc.build_locations(england, with_social_care)
         releases = cqc.ratings_releases(as_of, months)
         for n, release in enumerate(reversed(releases)):
-            # the newest release as .ods (the published format), the others as .xlsx: both go through the pipeline
-            suffix = ".ods" if n == 0 else ".xlsx"
+            # .ods as published, and the release before the newest as .xlsx, so both go through the pipeline
+            suffix = ".xlsx" if n == 1 else ".ods"
             add_release("cqc-ratings-sheet", "cqc/ratings", release.isoformat(), cqc.release_name(release, suffix),
                         release, lambda world, path, release=release, fmt=suffix[1:]:
                         cqc.write_ratings_release(world, release, path, fmt, locations))

@@ -29,6 +29,27 @@ def write_parquet_atomic(table: pa.Table, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def _quarantine_or_reject(result, quarantine_path: Path, log) -> Path | None:
+    """Failed rows go to the quarantine with their reasons (kept even when the file is refused); a refused file
+    raises FeedRejected, so nothing stored before it is replaced."""
+    written = None
+    if result.rows_quarantined:
+        write_parquet_atomic(result.quarantine_table(), quarantine_path)
+        written = quarantine_path
+    if not result.accepted:
+        raise FeedRejected(result)
+    if log and result.warnings:
+        for warning in result.warnings[:20]:
+            log.warning(warning.describe(result.file))
+    return written
+
+
+def _with_provenance(table: pa.Table, sha256: str) -> pa.Table:
+    table = table.append_column("_source_sha256", pa.array([sha256] * table.num_rows, pa.string()))
+    return table.append_column("_loaded_at", pa.array([datetime.now(timezone.utc)] * table.num_rows,
+                                                      pa.timestamp("us", tz="UTC")))
+
+
 def ingest(spec: FeedFile, settings: Settings, log=None) -> dict:
     """Run one feed file through the ingestion path; raise FeedRejected and keep the last good Parquet."""
     url = settings.feed_url(spec.kind)
@@ -37,20 +58,9 @@ def ingest(spec: FeedFile, settings: Settings, log=None) -> dict:
     file_name = Path(urlparse(url).path).name or spec.table
     result = spec.parse(unpack(fetched.content, url), file_name)
 
-    quarantine_path = None
-    if result.rows_quarantined:
-        quarantine_path = settings.quarantine_dir / spec.feed / spec.table / f"{landed.sha256}.parquet"
-        write_parquet_atomic(result.quarantine_table(), quarantine_path)
-    if not result.accepted:
-        raise FeedRejected(result)
-    if log and result.warnings:
-        for warning in result.warnings[:20]:
-            log.warning(warning.describe(result.file))
-
-    loaded_at = datetime.now(timezone.utc)
-    table = result.valid
-    table = table.append_column("_source_sha256", pa.array([landed.sha256] * table.num_rows, pa.string()))
-    table = table.append_column("_loaded_at", pa.array([loaded_at] * table.num_rows, pa.timestamp("us", tz="UTC")))
+    quarantine_path = _quarantine_or_reject(result, settings.quarantine_dir / spec.feed / spec.table
+                                            / f"{landed.sha256}.parquet", log)
+    table = _with_provenance(result.valid, landed.sha256)
     path = parquet_path(settings, spec)
     write_parquet_atomic(table, path)
     return {
@@ -136,19 +146,9 @@ def _parse_and_store(spec, settings, release: Release, url: str, sha256: str, ra
 
 
 def _store_result(spec, settings, release: Release, url: str, sha256: str, raw_path: str, result, log) -> dict:
-    quarantine_path = None
-    if result.rows_quarantined:
-        quarantine_path = settings.quarantine_dir / spec.feed / spec.table / f"release={release.key}" / f"{sha256}.parquet"
-        write_parquet_atomic(result.quarantine_table(), quarantine_path)
-    if not result.accepted:
-        raise FeedRejected(result)
-    if log and result.warnings:
-        for warning in result.warnings[:20]:
-            log.warning(warning.describe(result.file))
-    table = result.valid
-    table = table.append_column("_source_sha256", pa.array([sha256] * table.num_rows, pa.string()))
-    table = table.append_column("_loaded_at", pa.array([datetime.now(timezone.utc)] * table.num_rows,
-                                                       pa.timestamp("us", tz="UTC")))
+    quarantine_path = _quarantine_or_reject(result, settings.quarantine_dir / spec.feed / spec.table
+                                            / f"release={release.key}" / f"{sha256}.parquet", log)
+    table = _with_provenance(result.valid, sha256)
     provenance = {"source_url": url, "sha256": sha256, "raw_path": raw_path, "layout": result.layout,
                   "rows_quarantined": result.rows_quarantined,
                   "quarantine_path": str(quarantine_path) if quarantine_path else None}

@@ -139,3 +139,34 @@ def csv_records(text: str) -> list[list[str]]:
 
 def display_name(path_or_name: str | Path) -> str:
     return Path(str(path_or_name)).name
+
+
+def detect_layout(header: list[str], layouts: dict[str, list[str]]) -> tuple[str | None, str]:
+    """The known layout whose columns are exactly this header, or None and what differs from the closest."""
+    cleaned = [h.strip().lstrip("\ufeff") for h in header]
+    for name, columns in layouts.items():
+        if cleaned == columns:
+            return name, ""
+    name, columns = max(layouts.items(), key=lambda item: len(set(item[1]) & set(cleaned)))
+    missing = [c for c in columns if c not in cleaned]
+    unexpected = [c for c in cleaned if c not in columns]
+    return None, f"closest known layout {name}: missing {missing or 'none'}, unexpected {unexpected or 'none'}"
+
+
+def open_csv_with_layout(content: bytes, result: ParseResult, layouts: dict[str, list[str]]):
+    """Decode a CSV with a header row and match the header to a known layout. Returns (column positions, data
+    records) — or None after recording why not (empty file, unknown layout: every data row quarantined with it)."""
+    text = decode_text(content, result.file, result.issues)
+    records = [r for r in (csv_records(text) if text is not None else []) if r]
+    if not records:
+        result.issues.append(Issue("file is empty: no header and no rows", whole_file=True))
+        return None
+    header, data = records[0], records[1:]
+    result.rows = len(data)
+    layout, difference = detect_layout(header, layouts)
+    if layout is None:
+        result.issues.append(Issue(f"unknown layout: {difference}", row=1, whole_file=True))
+        result.quarantined = [{"row": i, "reason": "file rejected", "record": ",".join(r)} for i, r in enumerate(data, 2)]
+        return None
+    result.layout = layout
+    return {name: i for i, name in enumerate(layouts[layout])}, data

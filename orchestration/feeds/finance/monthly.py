@@ -12,8 +12,7 @@ from datetime import datetime
 import pyarrow as pa
 
 from orchestration.feeds.missing import parse_number
-from orchestration.feeds.report import Issue, ParseResult, csv_records, decode_text, display_name
-from orchestration.feeds.workforce.sickness import detect_layout
+from orchestration.feeds.report import Issue, ParseResult, display_name, open_csv_with_layout
 
 NUMBERS = {
     "YTD Plan Surplus (£000)": "ytd_plan_surplus", "YTD Actual Surplus (£000)": "ytd_actual_surplus",
@@ -33,20 +32,10 @@ MAX_QUARANTINED_SHARE = 0.0  # a return per trust: any bad row stops the month, 
 def parse_finance_monthly(content: bytes, file: str = "finance_return.csv") -> ParseResult:
     result = ParseResult(file=display_name(file), kind="finance-monthly", layout=None, valid=pa.table({}),
                          max_quarantined_share=MAX_QUARANTINED_SHARE, notes={"access": "restricted"})
-    text = decode_text(content, result.file, result.issues)
-    records = [r for r in (csv_records(text) if text is not None else []) if r]
-    if not records:
-        result.issues.append(Issue("file is empty: no header and no rows", whole_file=True))
+    opened = open_csv_with_layout(content, result, LAYOUTS)
+    if opened is None:
         return result
-    header, data = records[0], records[1:]
-    result.rows = len(data)
-    layout, difference = detect_layout(header, LAYOUTS)
-    if layout is None:
-        result.issues.append(Issue(f"unknown layout: {difference}", row=1, whole_file=True))
-        result.quarantined = [{"row": i, "reason": "file rejected", "record": ",".join(r)} for i, r in enumerate(data, 2)]
-        return result
-    result.layout = layout
-    position = {name: i for i, name in enumerate(LAYOUTS[layout])}
+    position, data = opened
     rows, seen, markers = [], {}, Counter()
     for index, record in enumerate(data, start=2):
         problems = []

@@ -13,7 +13,7 @@ from datetime import datetime
 import pyarrow as pa
 
 from orchestration.feeds.missing import parse_number
-from orchestration.feeds.report import Issue, ParseResult, csv_records, decode_text, display_name
+from orchestration.feeds.report import Issue, ParseResult, display_name, open_csv_with_layout
 
 LAYOUTS = {
     "nhs-sickness-absence-2024": [
@@ -35,35 +35,13 @@ RATE_TOLERANCE = 0.005 + 1e-9
 MAX_QUARANTINED_SHARE = 0.01
 
 
-def detect_layout(header: list[str], layouts: dict[str, list[str]]) -> tuple[str | None, str]:
-    """The known layout whose columns are exactly this header, or None and what differs from the closest."""
-    cleaned = [h.strip().lstrip("\ufeff") for h in header]
-    for name, columns in layouts.items():
-        if cleaned == columns:
-            return name, ""
-    name, columns = max(layouts.items(), key=lambda item: len(set(item[1]) & set(cleaned)))
-    missing = [c for c in columns if c not in cleaned]
-    unexpected = [c for c in cleaned if c not in columns]
-    return None, f"closest known layout {name}: missing {missing or 'none'}, unexpected {unexpected or 'none'}"
-
-
 def parse_sickness(content: bytes, file: str = "sickness.csv") -> ParseResult:
     result = ParseResult(file=display_name(file), kind="sickness-absence", layout=None, valid=pa.table({}),
                          max_quarantined_share=MAX_QUARANTINED_SHARE)
-    text = decode_text(content, result.file, result.issues)
-    records = [r for r in (csv_records(text) if text is not None else []) if r]
-    if not records:
-        result.issues.append(Issue("file is empty: no header and no rows", whole_file=True))
+    opened = open_csv_with_layout(content, result, LAYOUTS)
+    if opened is None:
         return result
-    header, data = records[0], records[1:]
-    result.rows = len(data)
-    layout, difference = detect_layout(header, LAYOUTS)
-    if layout is None:
-        result.issues.append(Issue(f"unknown layout: {difference}", row=1, whole_file=True))
-        result.quarantined = [{"row": i, "reason": "file rejected", "record": ",".join(r)} for i, r in enumerate(data, 2)]
-        return result
-    result.layout = layout
-    position = {name: i for i, name in enumerate(LAYOUTS[layout])}
+    position, data = opened
 
     parsed: dict[int, dict] = {}
     by_key: dict[tuple, list[int]] = defaultdict(list)

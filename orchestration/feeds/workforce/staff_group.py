@@ -16,8 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from orchestration.feeds.missing import MISSING_MARKERS
-from orchestration.feeds.report import Issue, ParseResult, display_name
-from orchestration.feeds.workforce.sickness import detect_layout
+from orchestration.feeds.report import Issue, ParseResult, detect_layout, display_name
 
 MEMBER_SUFFIX = "Staff Group and Organisation.csv"
 LAYOUTS = {

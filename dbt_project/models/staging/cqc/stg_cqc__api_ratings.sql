@@ -19,11 +19,8 @@ renamed as (
         report_link_id,
         registration_status,
         -- release (the pull)
-        _release as release_key,
-        cast(_published_on as date) as published_on,
-        _change as release_change,
         _json_path as source_json_path,
-        _source_sha256 as source_sha256
+        {{ release_columns(source_row=false) }}
     from source
 )
 

@@ -25,12 +25,8 @@ renamed as (
         primary_inspection_category,
         url,
         -- release (valid period × release)
-        _release as release_key,
-        cast(_published_on as date) as published_on,
-        _change as release_change,
         _sheet as source_sheet,
-        _source_row as source_row,
-        _source_sha256 as source_sha256
+        {{ release_columns() }}
     from source
 )
 

@@ -25,11 +25,7 @@ renamed as (
         revenue_available_for_capital_service,
         capital_service,
         -- release (valid period × release)
-        _release as release_key,
-        cast(_published_on as date) as published_on,
-        _change as release_change,
-        _source_row as source_row,
-        _source_sha256 as source_sha256
+        {{ release_columns() }}
     from source
 )
 

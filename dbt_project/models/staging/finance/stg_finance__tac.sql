@@ -25,11 +25,7 @@ renamed as (
         source.value_gbp_thousands,
         source.value_missing_reason,
         -- release (valid period × release)
-        source._release as release_key,
-        cast(source._published_on as date) as published_on,
-        source._change as release_change,
-        source._source_row as source_row,
-        source._source_sha256 as source_sha256
+        {{ release_columns(prefix='source.') }}
     from source
     left join subcodes
         on subcodes.financial_year = source.financial_year

@@ -21,11 +21,7 @@ renamed as (
         value as staff_value,
         value_missing_reason as staff_value_missing_reason,
         -- release (valid period × release)
-        _release as release_key,
-        cast(_published_on as date) as published_on,
-        _change as release_change,
-        _source_row as source_row,
-        _source_sha256 as source_sha256
+        {{ release_columns() }}
     from source
 )
 
