@@ -2,19 +2,15 @@
 
 The macro runs through real dbt on DuckDB (`dbt show --inline`), over 2×2 tables of the sizes the platform sees.
 """
-import json
 import math
-import os
 import random
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from scipy.stats import fisher_exact
 from scipy.stats.contingency import odds_ratio, relative_risk
 
-DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
+from tests.models.dbt_show import dbt_show
+
 Z = 1.959963984540054
 
 
@@ -32,13 +28,7 @@ def computed(tmp_path_factory):
     values = ", ".join(f"('{p}', {a}, {b}, {c}, {d})" for p, a, b, c, d in _cases())
     inline = (f"with cases as (select * from (values {values}) as t(period, a, b, c, d)) "
               "select * from ({{ link_statistics('cases') }}) as s")
-    env = dict(os.environ, OVERSIGHT_HOME=str(tmp_path_factory.mktemp("home")), DBT_SEND_ANONYMOUS_USAGE_STATS="False")
-    dbt = Path(sys.executable).parent / "dbt"
-    proc = subprocess.run([str(dbt), "show", "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
-                           "--output", "json", "--limit", "1000", "--quiet", "--inline", inline],
-                          capture_output=True, text=True, env=env, cwd=DBT_PROJECT, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    rows = json.loads(proc.stdout[proc.stdout.index("{"):])["show"]
+    rows = dbt_show(inline, tmp_path_factory.mktemp("home"))
     return {row["period"]: row for row in rows}
 
 

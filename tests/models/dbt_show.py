@@ -1,0 +1,17 @@
+"""Run SQL (with the project's macros) through real dbt on DuckDB and return its rows: `dbt show --inline`."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
+
+
+def dbt_show(inline: str, home: Path) -> list[dict]:
+    env = dict(os.environ, OVERSIGHT_HOME=str(home), DBT_SEND_ANONYMOUS_USAGE_STATS="False")
+    proc = subprocess.run([str(Path(sys.executable).parent / "dbt"), "show", "--project-dir", str(DBT_PROJECT),
+                           "--profiles-dir", str(DBT_PROJECT), "--output", "json", "--limit", "10000", "--quiet",
+                           "--inline", inline], capture_output=True, text=True, env=env, cwd=DBT_PROJECT, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return json.loads(proc.stdout[proc.stdout.index("{"):])["show"]
