@@ -170,3 +170,23 @@ def open_csv_with_layout(content: bytes, result: ParseResult, layouts: dict[str,
         return None
     result.layout = layout
     return {name: i for i, name in enumerate(layouts[layout])}, data
+
+
+def read_numbers(record: list[str], position: dict[str, int], columns: dict[str, str], row: int, value: dict,
+                 problems: list[Issue], markers, signed: frozenset[str] = frozenset()) -> None:
+    """Each published column → value[out] (a number, or None with value[out + "_missing_reason"] for a marker, never
+    0); anything else, or a negative where the column cannot be (not in `signed`), is a problem naming the cell."""
+    from orchestration.feeds.missing import parse_number
+
+    for column, out in columns.items():
+        raw = record[position[column]]
+        try:
+            number, reason = parse_number(raw)
+        except ValueError:
+            problems.append(Issue(f"{raw!r} is not a number or a missing-value marker", row, column, raw))
+            continue
+        if number is not None and number < 0 and out not in signed:
+            problems.append(Issue(f"{raw} is negative", row, column, raw))
+        if reason:
+            markers[raw.strip() or "(empty)"] += 1
+        value[out], value[f"{out}_missing_reason"] = number, reason

@@ -11,8 +11,7 @@ from datetime import datetime
 
 import pyarrow as pa
 
-from orchestration.feeds.missing import parse_number
-from orchestration.feeds.report import Issue, ParseResult, display_name, open_csv_with_layout
+from orchestration.feeds.report import Issue, ParseResult, display_name, open_csv_with_layout, read_numbers
 
 NUMBERS = {
     "YTD Plan Surplus (£000)": "ytd_plan_surplus", "YTD Actual Surplus (£000)": "ytd_actual_surplus",
@@ -58,18 +57,7 @@ def parse_finance_monthly(content: bytes, file: str = "finance_return.csv") -> P
                 problems.append(Issue(f"{record[3]!r} is not a month number 1–12", index, "Month Number", record[3]))
             if not value["org_code"]:
                 problems.append(Issue("organisation code is empty", index, "Org Code"))
-            for column, out in NUMBERS.items():
-                raw = record[position[column]]
-                try:
-                    number, reason = parse_number(raw)
-                except ValueError:
-                    problems.append(Issue(f"{raw!r} is not a number or a missing-value marker", index, column, raw))
-                    continue
-                if number is not None and number < 0 and out not in SIGNED:
-                    problems.append(Issue(f"{raw} is negative", index, column, raw))
-                if reason:
-                    markers[raw.strip() or "(empty)"] += 1
-                value[out], value[f"{out}_missing_reason"] = number, reason
+            read_numbers(record, position, NUMBERS, index, value, problems, markers, frozenset(SIGNED))
             key = (value.get("org_code"), value.get("period_end"))
             if not problems and key in seen:
                 problems.append(Issue(f"a second return for {key[0]} in this period (row {seen[key]})", index, "Org Code"))

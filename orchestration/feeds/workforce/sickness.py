@@ -12,8 +12,7 @@ from datetime import datetime
 
 import pyarrow as pa
 
-from orchestration.feeds.missing import parse_number
-from orchestration.feeds.report import Issue, ParseResult, display_name, open_csv_with_layout
+from orchestration.feeds.report import Issue, ParseResult, display_name, open_csv_with_layout, read_numbers
 
 LAYOUTS = {
     "nhs-sickness-absence-2024": [
@@ -63,18 +62,7 @@ def parse_sickness(content: bytes, file: str = "sickness.csv") -> ParseResult:
                 problems.append(Issue(f"date {raw_date!r} is not DD/MM/YYYY", row, "DATE", raw_date))
             if not value["org_code"]:
                 problems.append(Issue("organisation code is empty", row, "ORG_CODE"))
-            for col, out in NUMBER_COLUMNS.items():
-                raw = record[position[col]]
-                try:
-                    number, reason = parse_number(raw)
-                except ValueError:
-                    problems.append(Issue(f"{raw!r} is not a number or a missing-value marker", row, col, raw))
-                    continue
-                if number is not None and number < 0:
-                    problems.append(Issue(f"{raw} is negative", row, col, raw))
-                value[out], value[f"{out}_missing_reason"] = number, reason
-                if reason:
-                    markers[raw.strip() or "(empty)"] += 1
+            read_numbers(record, position, NUMBER_COLUMNS, row, value, problems, markers)
             if not problems:
                 rates_checked += _check_rate(value, row, problems)
         if problems:
