@@ -36,16 +36,21 @@ def publish(settings: Settings, tables: list[str], run_id: str) -> dict:
     return {"path": str(target), "run_id": run_id, "published_at": published_at.isoformat(), "rows": counts}
 
 
-def _source_hashes(settings: Settings) -> dict[str, str | None]:
-    """Which raw file (by SHA-256) each feed's Parquet was parsed from: the snapshot says what it was built on."""
+def _source_hashes(settings: Settings) -> dict:
+    """What the snapshot was built on: for each reference file the SHA-256 of the raw file its Parquet came from;
+    for each series, every stored release with its raw file's SHA-256."""
     from orchestration.feeds.ingest import parquet_path
-    from orchestration.feeds.registry import FEED_FILES
+    from orchestration.feeds.registry import CQC_API_FEED, FEED_FILES, RELEASE_FEEDS
+    from orchestration.feeds.releases import ReleaseStore
 
-    hashes = {}
+    hashes: dict = {}
     for kind, spec in FEED_FILES.items():
         path = parquet_path(settings, spec)
         column = pq.read_table(path, columns=["_source_sha256"]).column(0) if path.exists() else None
         hashes[kind] = column[0].as_py() if column is not None and len(column) else None
+    for spec in [*RELEASE_FEEDS.values(), CQC_API_FEED]:
+        state = ReleaseStore(settings.parquet_dir, spec).state()
+        hashes[spec.kind] = {key: entry["sha256"] for key, entry in state.items()}
     return hashes
 
 

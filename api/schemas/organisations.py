@@ -59,7 +59,8 @@ class HealthEconomyPage(Page):
 class Publication(BaseModel):
     run_id: str
     published_at: datetime
-    sources: dict[str, str | None]
+    # reference feeds: the SHA-256 of the raw file; series: each stored release → the SHA-256 of its raw file
+    sources: dict[str, str | dict[str, str] | None]
 
 
 class Health(BaseModel):

@@ -130,6 +130,19 @@ def test_raw_files_are_landed_as_received_with_a_manifest(pipeline):
     assert (pipeline["home"] / "raw/ods/trusts/manifest.jsonl").is_file()
 
 
+def test_the_publication_names_every_release_it_was_built_on(pipeline):
+    import hashlib
+    import json as json_module
+    sources = _publication(pipeline)["sources"]
+    index = json_module.loads((pipeline["feeds"] / "workforce/sickness/releases.json").read_text())
+    assert sorted(sources["sickness-absence"]) == sorted(r["release"] for r in index["releases"])
+    for release in index["releases"]:
+        raw = (pipeline["feeds"] / "workforce/sickness" / release["file"]).read_bytes()
+        assert sources["sickness-absence"][release["release"]] == hashlib.sha256(raw).hexdigest()
+    for kind in ("cqc-ratings-sheet", "workforce-staff-group", "tac", "finance-monthly", "cqc-api-location"):
+        assert sources[kind], kind
+
+
 def _publication(pipeline) -> dict:
     return httpx.get(f"{pipeline['api']}/health", timeout=10).json()["publication"]
 
