@@ -1,18 +1,16 @@
 {#-
-  The score (1 best … 4 worst) of a finance metric value, from the bands in the finance_metric_thresholds seed:
-  a correlated lookup, so every threshold stays in the seed (methodology v1), never in SQL.
+  The band (and so the score, 1 best … 4 worst) a finance metric value falls in, from the finance_metric_thresholds
+  seed: a left join on the value's band, so every threshold stays in the seed (methodology v1), never in SQL, and
+  the join is one Spark accepts too (no correlated subquery with inequalities).
 -#}
-{% macro finance_metric_score(metric, value) %}
-(
-    select bands.score
-    from {{ ref('finance_metric_thresholds') }} as bands
-    where bands.methodology_version = '{{ var("methodology_version") }}'
-      and bands.metric = '{{ metric }}'
-      and (bands.lower_bound is null or {{ value }} > bands.lower_bound
-           or (bands.lower_inclusive and {{ value }} = bands.lower_bound))
-      and (bands.upper_bound is null or {{ value }} < bands.upper_bound
-           or (bands.upper_inclusive and {{ value }} = bands.upper_bound))
-)
+{% macro finance_band_join(metric, value, alias) %}
+left join {{ ref('finance_metric_thresholds') }} as {{ alias }}
+    on {{ alias }}.methodology_version = '{{ var("methodology_version") }}'
+    and {{ alias }}.metric = '{{ metric }}'
+    and ({{ alias }}.lower_bound is null or {{ value }} > {{ alias }}.lower_bound
+         or ({{ alias }}.lower_inclusive and {{ value }} = {{ alias }}.lower_bound))
+    and ({{ alias }}.upper_bound is null or {{ value }} < {{ alias }}.upper_bound
+         or ({{ alias }}.upper_inclusive and {{ value }} = {{ alias }}.upper_bound))
 {%- endmacro %}
 
 

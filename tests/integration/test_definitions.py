@@ -59,6 +59,13 @@ def test_asset_graph_snapshot():
         ("finance/monthly_returns", "stg_finance__monthly_returns"),
         ("dim_trust", "serving/snapshot"),
         ("dim_health_economy", "serving/snapshot"),
+        ("stg_finance__monthly_returns", "int_reporting_months"),
+        ("stg_workforce__sickness_absence", "int_reporting_months"),
+        ("stg_cqc__latest_ratings", "int_reporting_months"),
+        ("int_reporting_months", "fct_trust_finance"),
+        ("stg_finance__monthly_returns", "fct_trust_finance"),
+        ("finance_metric_thresholds", "fct_trust_finance"),
+        ("fct_trust_finance", "serving/snapshot"),
     }
 
 

@@ -19,7 +19,8 @@ OVERALL = [((1, 1, 1, 1, 1), 1), ((1, 2, 2, 1, 1), 1), ((2, 2, 1, 1, 2), 2), ((1
 @pytest.fixture(scope="module")
 def scored(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
-    parts = [f"select '{metric}' as metric, {value} as value, {{{{ finance_metric_score('{metric}', '{value}') }}}} as score"
+    parts = [f"select '{metric}' as metric, t.value, band.score from (select {value} as value) as t "
+             f"{{{{ finance_band_join('{metric}', 't.value', 'band') }}}}"
              for metric, cases in CASES.items() for value, _ in cases]
     metrics = {(r["metric"], float(r["value"])): r["score"]
                for r in dbt_show(" union all ".join(parts), home, seeds=("finance_metric_thresholds",))}
