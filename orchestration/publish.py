@@ -25,7 +25,7 @@ def publish(settings: Settings, tables: list[str], run_id: str) -> dict:
     with duckdb.connect(str(tmp)) as snapshot:
         snapshot.execute(f"ATTACH '{_sql_path(settings.warehouse_path)}' AS warehouse (READ_ONLY)")
         for table in tables:
-            snapshot.execute(f'CREATE TABLE "{table}" AS SELECT * FROM warehouse.main."{table}"')
+            snapshot.execute(f'CREATE TABLE "{table}" AS SELECT * FROM warehouse.marts."{table}"')
             counts[table] = snapshot.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
         sources = _source_hashes(settings)
         published_at = datetime.now(timezone.utc).replace(tzinfo=None)

@@ -45,6 +45,8 @@ metrics as (
         100.0 * (ytd_actual_surplus - ytd_plan_surplus) / nullif(ytd_operating_income, 0) as distance_from_plan_pct,
         100.0 * (ytd_agency_spend - ytd_agency_ceiling) / nullif(ytd_agency_ceiling, 0)
             as agency_spend_above_ceiling_pct,
+        ytd_actual_surplus,
+        ytd_operating_income,
         release_key,
         source_sha256
     from latest_return
@@ -81,6 +83,9 @@ select
     income_expenditure_margin_pct,
     distance_from_plan_pct,
     agency_spend_above_ceiling_pct,
+    -- the year-to-date figures an economy's combined position is built from (£000)
+    ytd_actual_surplus,
+    ytd_operating_income,
     -- scores, on the SOF finance scale: 1 best … 4 worst
     capital_service_capacity_score,
     liquidity_score,

@@ -1,0 +1,57 @@
+-- Every CQC rating the platform has seen, from both routes, on one footing: the level it rates (trust, location,
+-- core service), what it rates, when CQC published it, and whether it is inherited from a predecessor.
+--   * the "Latest ratings" sheet: every version each release set or removed (known from the release's date);
+--   * the CQC API: current and historic ratings as of the latest pull. A rating published before its provider
+--     existed (ODS open date) can only be a predecessor's, so it is flagged inherited (the API has no flag).
+with sheet as (
+    select * from {{ ref('stg_cqc__latest_ratings') }}
+),
+
+api as (
+    {{ known_as_of(ref('stg_cqc__api_ratings'),
+                   ['location_id', 'rating_source', 'rating_level', 'service_name', 'key_question', 'report_date']) }}
+),
+
+trusts as (
+    select trust_code, open_date from {{ ref('dim_trust') }}
+)
+
+select
+    case when sheet.rating_level = 'provider' then 'trust'
+         when sheet.service_population_group = 'Overall' then 'location'
+         else 'core service' end as rating_level,
+    sheet.provider_id as trust_code,
+    coalesce(sheet.location_id, '') as location_id,
+    sheet.service_population_group as service_name,
+    sheet.key_question,
+    sheet.rating,
+    sheet.is_rating,
+    sheet.publication_date,
+    sheet.is_inherited,
+    'cqc-ratings-sheet' as source,
+    sheet.release_key as source_release,
+    sheet.published_on as known_from,
+    sheet.release_change,
+    sheet.source_sha256
+from sheet
+
+union all
+
+select
+    case when api.rating_level = 'location' then 'location' else 'core service' end as rating_level,
+    api.provider_id as trust_code,
+    api.location_id,
+    api.service_name,
+    api.key_question,
+    api.rating,
+    api.is_rating,
+    api.report_date as publication_date,
+    coalesce(api.report_date <= trusts.open_date, false) as is_inherited,
+    'cqc-api' as source,
+    api.release_key as source_release,
+    -- a published rating is public from its report date, whenever the platform pulled it
+    api.report_date as known_from,
+    api.release_change,
+    api.source_sha256
+from api
+left join trusts on trusts.trust_code = api.provider_id

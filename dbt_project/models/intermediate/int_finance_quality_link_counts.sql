@@ -1,0 +1,30 @@
+-- Per reporting month: the 2×2 table of quality failing (the trust rated Requires improvement or Inadequate overall)
+-- × finance failing (overall finance score at or above the configured score), over trusts with both known.
+with inputs as (
+    select * from {{ ref('int_failure_scale_inputs') }}
+),
+
+bar as (
+    select quality_failing_finance_score from {{ ref('int_failure_scale_scenarios') }} where scenario = 'baseline'
+),
+
+classified as (
+    select
+        inputs.period,
+        case when inputs.trust_overall_rating in ('Requires improvement', 'Inadequate') then 1
+             when inputs.trust_overall_rating in ('Good', 'Outstanding') then 0 end as quality_failing,
+        case when inputs.overall_finance_score >= bar.quality_failing_finance_score then 1
+             when inputs.overall_finance_score is not null then 0 end as finance_failing
+    from inputs
+    cross join bar
+)
+
+select
+    period,
+    sum(case when quality_failing = 1 and finance_failing = 1 then 1 else 0 end) as a,
+    sum(case when quality_failing = 1 and finance_failing = 0 then 1 else 0 end) as b,
+    sum(case when quality_failing = 0 and finance_failing = 1 then 1 else 0 end) as c,
+    sum(case when quality_failing = 0 and finance_failing = 0 then 1 else 0 end) as d,
+    sum(case when quality_failing is null or finance_failing is null then 1 else 0 end) as n_unclassified
+from classified
+group by period

@@ -1,0 +1,65 @@
+-- Have ratings improved (DOMAIN.md question 5)? Location overall ratings by the year CQC published them: how many of
+-- each, the mean on a 0 (Inadequate) … 3 (Outstanding) score, the share Good or Outstanding, with inherited ratings
+-- excluded (and counted), and the five-year trend (least-squares slope of the yearly mean) over the latest five years.
+with events as (
+    select * from {{ ref('int_cqc_rating_events') }}
+    where rating_level = 'location' and key_question = 'Overall' and is_rating
+      and (release_change <> 'removed' or source = 'cqc-api')
+),
+
+-- one rating per location and publication date, whichever route carried it
+ratings as (
+    select
+        location_id,
+        publication_date,
+        max(rating) as rating,
+        max(case when is_inherited then 1 else 0 end) as is_inherited
+    from events
+    group by location_id, publication_date
+),
+
+by_year as (
+    select
+        extract(year from publication_date) as publication_year,
+        sum(case when is_inherited = 0 then 1 else 0 end) as ratings,
+        sum(case when is_inherited = 1 then 1 else 0 end) as inherited_ratings_excluded,
+        sum(case when is_inherited = 0 and rating = 'Outstanding' then 1 else 0 end) as outstanding,
+        sum(case when is_inherited = 0 and rating = 'Good' then 1 else 0 end) as good,
+        sum(case when is_inherited = 0 and rating = 'Requires improvement' then 1 else 0 end) as requires_improvement,
+        sum(case when is_inherited = 0 and rating = 'Inadequate' then 1 else 0 end) as inadequate,
+        avg(case when is_inherited = 0 then
+            case rating when 'Inadequate' then 0 when 'Requires improvement' then 1 when 'Good' then 2
+                        when 'Outstanding' then 3 end end) as mean_score
+    from ratings
+    group by extract(year from publication_date)
+),
+
+window_years as (
+    select *, publication_year > max(publication_year) over () - 5 as in_five_year_window
+    from by_year
+),
+
+trend as (
+    select
+        (count(*) * sum(publication_year * mean_score) - sum(publication_year) * sum(mean_score))
+            / nullif(count(*) * sum(publication_year * publication_year) - sum(publication_year) * sum(publication_year), 0)
+            as five_year_slope_per_year
+    from window_years
+    where in_five_year_window
+)
+
+select
+    window_years.publication_year,
+    window_years.ratings,
+    window_years.inherited_ratings_excluded,
+    window_years.outstanding,
+    window_years.good,
+    window_years.requires_improvement,
+    window_years.inadequate,
+    window_years.mean_score,
+    'cqc_0_inadequate_3_outstanding' as score_scale,
+    1.0 * (window_years.good + window_years.outstanding) / nullif(window_years.ratings, 0) as share_good_or_outstanding,
+    window_years.in_five_year_window,
+    trend.five_year_slope_per_year
+from window_years
+cross join trend
