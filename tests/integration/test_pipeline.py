@@ -15,51 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-OVERSIGHT = [sys.executable, "-m", "orchestration.cli"]
-FEED_URL_VARIABLES = ("OVERSIGHT_FEEDS_URL", "OVERSIGHT_ODS_TRUSTS_URL", "OVERSIGHT_ODS_SUCCESSORS_URL",
-                      "OVERSIGHT_ICB_NAMES_URL")
-
-
-def environment(home: Path, **urls: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in FEED_URL_VARIABLES}
-    env.update(OVERSIGHT_HOME=str(home), **urls)
-    return env
-
-
-def oversight(env, *args, timeout=600) -> subprocess.CompletedProcess:
-    return subprocess.run([*OVERSIGHT, *args], env=env, capture_output=True, text=True, timeout=timeout)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def pipeline(tmp_path_factory):
-    """One successful run on simulated feeds, and the API serving its snapshot."""
-    home = tmp_path_factory.mktemp("home")
-    env = environment(home)
-    run = oversight(env, "run", "--scale", "small", "--seed", "7")
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    port = free_port()
-    server = subprocess.Popen([*OVERSIGHT, "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}/api/v1"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert server.poll() is None, server.stderr.read()
-        assert time.monotonic() < deadline, "API did not come up within 60 s"
-        time.sleep(0.2)
-    yield {"home": home, "env": env, "api": base, "feeds": home / "feeds"}
-    server.terminate()
-    server.wait(timeout=10)
+from tests.integration.support import OVERSIGHT, environment, oversight
 
 
 def read_etr(path: Path) -> list[list[str]]:
