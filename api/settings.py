@@ -16,3 +16,8 @@ class Settings(BaseSettings):
     def serving_path(self) -> Path:
         """The published snapshot. Never the pipeline's warehouse.duckdb."""
         return self.home / "serving" / "oversight.duckdb"
+
+    @property
+    def quality_dir(self) -> Path:
+        """The pipeline's data-quality log: immutable files, written whether a run succeeds or not."""
+        return self.home / "quality"

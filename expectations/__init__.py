@@ -1,1 +1,1 @@
-"""Great Expectations suites, one per feed (and later per mart), and the registry mapping them to assets."""
+"""Great Expectations suites, one per raw feed and one per mart, and the registry mapping them to assets."""

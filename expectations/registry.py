@@ -1,61 +1,168 @@
-"""Which suite guards which asset, and the one function that runs a suite on a table."""
+"""Which Great Expectations suite guards which feed and which mart, and the one function that runs a suite.
+
+Every expectation carries a severity: `critical` means the data is wrong (the asset check fails with ERROR and,
+being blocking, nothing downstream runs — a release is not stored, nothing is published); `warning` is a caution
+(the check fails with WARN, the run goes on). Cross-field and reference rules are expressed as columns a suite's
+`derive` adds before validation (e.g. the sickness rate recomputed from days lost and available), so that each
+rule is one named expectation in the results and the Data Docs.
+"""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from types import ModuleType
 from typing import Callable
 
 import pyarrow as pa
-
-from expectations.suites import ods_trusts
 
 # No network here and none needed: GX must not try to send usage statistics.
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
 @dataclass(frozen=True)
-class SuiteBinding:
-    asset_key_path: tuple[str, ...]
-    suite_name: str
-    build: Callable
+class SuiteContext:
+    """What a suite may compare the data with, beyond the table itself."""
+    published_on: date | None = None         # the release's publication date (future dates, freshness)
+    previous_rows: int | None = None         # rows of the release stored before it (volume band)
+    ods_trusts: pa.Table | None = None       # ODS trusts: organisation_code, open_date, close_date
 
 
-SUITES = [
-    SuiteBinding(("ods", "trusts"), ods_trusts.NAME, ods_trusts.build),
-]
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    build: Callable[[SuiteContext], list]    # the expectations, each with its severity
+    columns: tuple[str, ...] | None = None   # the columns it reads (None: all) — keeps big releases small in memory
+    derive: Callable | None = None           # (pandas frame, context) -> frame with the computed columns
+
+    @classmethod
+    def of(cls, module: ModuleType) -> "Suite":
+        columns = getattr(module, "COLUMNS", None)
+        return cls(module.NAME, module.build, tuple(columns) if columns else None, getattr(module, "derive", None))
+
+
+def _feed_suites() -> dict[str, Suite]:
+    from expectations.suites import (cqc_api_locations, cqc_latest_ratings, finance_monthly, ods_icbs,
+                                     ods_successors, ods_trusts, tac, workforce_sickness, workforce_staff_group)
+    return {
+        "ods-trusts": Suite.of(ods_trusts),
+        "ods-successors": Suite.of(ods_successors),
+        "icb-names": Suite.of(ods_icbs),
+        "sickness-absence": Suite.of(workforce_sickness),
+        "workforce-staff-group": Suite.of(workforce_staff_group),
+        "cqc-ratings-sheet": Suite.of(cqc_latest_ratings),
+        "cqc-api-location": Suite.of(cqc_api_locations),
+        "tac": Suite.of(tac),
+        "finance-monthly": Suite.of(finance_monthly),
+    }
+
+
+def _mart_suites() -> dict[str, Suite]:
+    from expectations.suites import marts
+    return {suite.name: suite for suite in marts.SUITES}
+
+
+FEED_SUITES: dict[str, Suite] = _feed_suites()   # by check-feed kind
+MART_SUITES: dict[str, Suite] = _mart_suites()   # by mart (dbt model) name
 
 
 @dataclass(frozen=True)
 class Validation:
-    success: bool
+    suite: str
     evaluated: int
-    failed: list[dict]  # one per failed expectation: type, column, unexpected count and sample
+    failed: list[dict] = field(default_factory=list)  # expectation, column, severity, unexpected count and sample
+
+    @property
+    def blocking(self) -> bool:
+        return any(f["severity"] == "critical" for f in self.failed)
+
+    @property
+    def success(self) -> bool:
+        return not self.failed
+
+    def summary(self) -> str:
+        if not self.failed:
+            return f"suite {self.suite}: all {self.evaluated} expectations met"
+        lines = [f"suite {self.suite}: {len(self.failed)} of {self.evaluated} expectations not met"]
+        for f in self.failed[:20]:
+            detail = f"{f['unexpected_count']} unexpected, e.g. {f['unexpected_sample'][:5]}" \
+                if f.get("unexpected_count") else f"observed {f.get('observed_value')}"
+            lines.append(f"  - [{f['severity']}] {f['expectation']} on {f['column']}: {detail}")
+        return "\n".join(lines)
 
 
-def validate(table: pa.Table, binding: SuiteBinding) -> Validation:
+def validate(table: pa.Table, suite: Suite, context: SuiteContext = SuiteContext(),
+             gx_root: Path | None = None, run_name: str | None = None) -> Validation:
+    """Run one suite on one table. With `gx_root`, the result is stored in that GX project and its Data Docs
+    (static HTML) updated; without it, nothing is written (check-feed, tests)."""
     import great_expectations as gx  # slow import: only when a check actually runs
 
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)  # keep run logs readable
-    batch_definition = (
-        context.data_sources.add_pandas(name="parquet")
-        .add_dataframe_asset(name=binding.suite_name)
-        .add_batch_definition_whole_dataframe("whole_file")
-    )
-    batch = batch_definition.get_batch(batch_parameters={"dataframe": table.to_pandas()})
-    result = batch.validate(binding.build(), result_format="SUMMARY")
+    if suite.columns:
+        table = table.select([c for c in suite.columns if c in table.column_names])
+    frame = table.to_pandas()
+    if suite.derive is not None:
+        frame = suite.derive(frame, context)
+    gx_suite = gx.ExpectationSuite(name=suite.name, expectations=suite.build(context))
+    if gx_root is None:
+        result = _ephemeral_validation(frame, gx_suite)
+    else:
+        result = _stored_validation(frame, gx_suite, gx_root, run_name or "oversight")
     failed = []
     for r in result.results:
         if r.success:
             continue
-        kwargs = r.expectation_config.kwargs
+        config = r.expectation_config
+        kwargs = config.kwargs
         failed.append({
-            "expectation": r.expectation_config.type,
-            "column": kwargs.get("column") or f"{kwargs.get('column_A')}/{kwargs.get('column_B')}",
+            "expectation": config.type,
+            "column": kwargs.get("column") or (f"{kwargs.get('column_A')}/{kwargs.get('column_B')}"
+                                               if kwargs.get("column_A") else "(table)"),
+            "severity": str(getattr(config.severity, "value", config.severity) or "critical"),
             "unexpected_count": r.result.get("unexpected_count"),
             "unexpected_sample": [str(v) for v in (r.result.get("partial_unexpected_list") or [])[:10]],
             "observed_value": str(r.result.get("observed_value")) if "observed_value" in r.result else None,
+            "exception": (r.exception_info or {}).get("exception_message") if r.exception_info else None,
         })
-    return Validation(success=bool(result.success), evaluated=len(result.results), failed=failed)
+    return Validation(suite=suite.name, evaluated=len(result.results), failed=failed)
+
+
+def _quiet(context) -> None:
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)  # keep run logs readable
+
+
+def _ephemeral_validation(frame, gx_suite):
+    import great_expectations as gx
+
+    context = gx.get_context(mode="ephemeral")
+    _quiet(context)
+    batch = (context.data_sources.add_pandas(name="frames").add_dataframe_asset(name=gx_suite.name)
+             .add_batch_definition_whole_dataframe("whole_table").get_batch(batch_parameters={"dataframe": frame}))
+    return batch.validate(gx_suite, result_format="SUMMARY")
+
+
+def _stored_validation(frame, gx_suite, gx_root: Path, run_name: str):
+    """Validate through a checkpoint of a file-backed GX project, which stores the result and rebuilds the Data
+    Docs. One validation at a time per project (a lock), as the UI's runs may check several assets at once."""
+    import great_expectations as gx
+    from filelock import FileLock
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    gx_root.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(gx_root / ".validation.lock")):
+        context = gx.get_context(mode="file", project_root_dir=str(gx_root))
+        _quiet(context)
+        gx_suite = context.suites.add_or_update(gx_suite)
+        source = context.data_sources.add_or_update_pandas(name="frames")
+        asset = next((a for a in source.assets if a.name == gx_suite.name), None) \
+            or source.add_dataframe_asset(name=gx_suite.name)
+        batch_definition = next((b for b in asset.batch_definitions if b.name == "whole_table"), None) \
+            or asset.add_batch_definition_whole_dataframe("whole_table")
+        definition = context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(name=gx_suite.name, data=batch_definition, suite=gx_suite))
+        checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
+            name=gx_suite.name, validation_definitions=[definition], result_format="SUMMARY",
+            actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")]))
+        outcome = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=RunIdentifier(run_name=run_name))
+    return next(iter(outcome.run_results.values()))

@@ -150,20 +150,43 @@ def cmd_run(args) -> int:
         print(f"\nRelease {failed.dagster_run.tags.get('dagster/partition')} of job {failed.dagster_run.job_name} "
               "FAILED; the releases stored before stay as they were:", file=sys.stderr)
         _print_failures(failed)
-    failed_checks = [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
-                     and not e.event_specific_data.passed]
+    blocking, cautions = _failed_checks([*results, result])
+    for check in cautions:
+        print(f"  caution: check {check} failed with a warning (the run goes on)", file=sys.stderr)
     if not result.success:
         print(f"\nRun {result.run_id} FAILED. The published snapshot (if any) is unchanged: {settings.serving_path}",
               file=sys.stderr)
         _print_failures(result)
-        for event in failed_checks:
-            print(f"  - check {event.event_specific_data.asset_check_key.to_user_string()} failed", file=sys.stderr)
+        for check in blocking:
+            print(f"  - blocking check {check} failed", file=sys.stderr)
+        print(f"Why, file by file: {settings.data_docs_dir / 'index.html'} and GET /api/v1/data-quality",
+              file=sys.stderr)
         return 1
     if rejected:
+        print(f"Why, file by file: {settings.data_docs_dir / 'index.html'} and GET /api/v1/data-quality",
+              file=sys.stderr)
         return 1
     print(f"\nRun {result.run_id} succeeded.\n  warehouse (pipeline): {settings.warehouse_path}\n"
-          f"  published snapshot (API): {settings.serving_path}")
+          f"  published snapshot (API): {settings.serving_path}\n"
+          f"  data quality (GX Data Docs): {settings.data_docs_dir / 'index.html'}")
     return 0
+
+
+def _failed_checks(results) -> tuple[list[str], list[str]]:
+    """The asset checks that failed in these runs: (blocking, with ERROR severity; cautions, with WARN)."""
+    import dagster as dg
+
+    blocking, cautions = [], []
+    for run in results:
+        for event in run.all_events:
+            if event.event_type_value != "ASSET_CHECK_EVALUATION" or event.event_specific_data.passed:
+                continue
+            name = event.event_specific_data.asset_check_key.to_user_string()
+            partition = run.dagster_run.tags.get("dagster/partition")
+            name += f" (release {partition})" if partition else ""
+            is_error = event.event_specific_data.severity == dg.AssetCheckSeverity.ERROR
+            (blocking if is_error else cautions).append(name)
+    return blocking, cautions
 
 
 def _print_failures(result) -> None:

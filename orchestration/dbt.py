@@ -73,6 +73,10 @@ def mart_model_names(manifest_path: Path) -> list[str]:
 def build_dbt_assets() -> dg.AssetsDefinition:
     @dbt_assets(manifest=ensure_manifest(), project=dbt_project, dagster_dbt_translator=OversightTranslator())
     def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+        from orchestration import quality_log
+        from orchestration.settings import Settings
+
+        quality_log.ensure_log(Settings.from_env())  # the quality sources are globs: they need a file to read
         yield from dbt.cli(["build"], context=context).stream()
 
     return warehouse_models

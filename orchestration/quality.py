@@ -1,35 +1,47 @@
-"""Blocking asset checks built from expectations/: a failing suite stops everything downstream of the asset."""
+"""Asset checks built from expectations/ for the marts: each mart's Great Expectations suite runs on the table dbt
+has just built in the warehouse, before anything is published.
+
+The checks are blocking: a critical expectation failing (severity ERROR) stops the serving snapshot, so the API goes
+on serving the last good build; warnings (severity WARN) are reported and the run goes on. The feeds' suites run
+inside their ingestion assets instead (orchestration/feeds/ingest.py), before a file or release is stored.
+"""
 
 import dagster as dg
-import pyarrow.parquet as pq
+import duckdb
 
-from expectations.registry import SUITES, SuiteBinding, validate
+from expectations.registry import MART_SUITES, Suite, validate
+from orchestration import quality_log
 from orchestration.settings import Settings
 
 
-def _build_check(binding: SuiteBinding) -> dg.AssetChecksDefinition:
-    feed, table = binding.asset_key_path
-
+def _build_mart_check(suite: Suite) -> dg.AssetChecksDefinition:
     @dg.asset_check(
-        asset=dg.AssetKey(list(binding.asset_key_path)),
-        name=f"gx_{binding.suite_name}",
+        asset=dg.AssetKey([suite.name]),
+        name=f"gx_{suite.name}",
         blocking=True,
-        description=f"Great Expectations suite '{binding.suite_name}' (expectations/suites/)",
+        description=f"Great Expectations suite '{suite.name}' (expectations/suites/marts.py) on the built mart: "
+                    "critical expectations block the publication, warnings caution.",
     )
-    def _check() -> dg.AssetCheckResult:
-        path = Settings.from_env().parquet_dir / feed / f"{table}.parquet"
-        outcome = validate(pq.read_table(path), binding)
+    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        settings = Settings.from_env()
+        with duckdb.connect(str(settings.warehouse_path), read_only=True) as warehouse:
+            table = warehouse.execute(f'select * from marts."{suite.name}"').to_arrow_table()
+        validation = validate(table, suite, gx_root=settings.gx_root, run_name=context.run.run_id)
+        quality_log.record_check(settings, run_id=context.run.run_id, asset=suite.name, partition=None,
+                                 suite=suite.name, expectations=validation.evaluated, failures=validation.failed)
         return dg.AssetCheckResult(
-            passed=outcome.success,
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata={
-                "suite": binding.suite_name,
-                "expectations": outcome.evaluated,
-                "failed": dg.MetadataValue.json(outcome.failed),
-            },
+            passed=validation.success,
+            severity=dg.AssetCheckSeverity.ERROR if validation.blocking else dg.AssetCheckSeverity.WARN,
+            metadata={"suite": suite.name, "rows": table.num_rows, "expectations": validation.evaluated,
+                      "failed": dg.MetadataValue.json(validation.failed)},
         )
 
     return _check
 
 
-asset_checks = [_build_check(b) for b in SUITES]
+def build_mart_checks(mart_names: list[str]) -> list[dg.AssetChecksDefinition]:
+    """One check per mart; a mart without a suite is a mistake worth failing on at load time."""
+    missing = sorted(set(mart_names) - set(MART_SUITES))
+    if missing:
+        raise ValueError(f"marts without a Great Expectations suite in expectations/suites/marts.py: {missing}")
+    return [_build_mart_check(MART_SUITES[name]) for name in mart_names]

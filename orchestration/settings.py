@@ -62,6 +62,18 @@ class Settings:
         return self.home / "quarantine"
 
     @property
+    def quality_dir(self) -> Path:  # the data-quality log: every ingestion outcome and check evaluation
+        return self.home / "quality"
+
+    @property
+    def gx_root(self) -> Path:  # the Great Expectations project: stored validation results and Data Docs
+        return self.home / "gx"
+
+    @property
+    def data_docs_dir(self) -> Path:  # static HTML written by GX after every validation
+        return self.gx_root / "gx" / "uncommitted" / "data_docs" / "local_site"
+
+    @property
     def warehouse_path(self) -> Path:  # the file dbt writes; the API never opens it
         return self.home / "warehouse.duckdb"
 

@@ -10,12 +10,42 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from orchestration.feeds.registry import FeedFile
+from expectations.registry import FEED_SUITES, SuiteContext, Validation, validate
+from orchestration import quality_log
+from orchestration.feeds.registry import FEED_FILES, FeedFile
 from orchestration.feeds.releases import Release, ReleaseFeed, ReleaseStore, read_index, release_url
 from orchestration.feeds.report import FeedRejected
 from orchestration.fetch import FetchError, fetch, unpack
 from orchestration.landing import land
 from orchestration.settings import Settings
+
+
+class ExpectationsFailed(Exception):
+    """The parser accepted the file, but a critical expectation of its Great Expectations suite failed: the data
+    is wrong, so it is not stored and nothing stored before it is replaced."""
+
+    def __init__(self, file: str, validation: Validation, outcome: dict):
+        self.validation, self.outcome = validation, outcome
+        super().__init__(f"{file} rejected by its data-quality checks — {validation.summary()}")
+
+
+def check_feed_expectations(spec, table: pa.Table, settings: Settings, context: SuiteContext, run_id: str,
+                            partition: str | None, file: str, outcome: dict) -> Validation:
+    """Run the feed's suite on the parsed rows before they are stored; log it; refuse the data if it is wrong.
+    Results go to the GX project under the home, whose Data Docs are rebuilt each time."""
+    validation = validate(table, FEED_SUITES[spec.kind], context, settings.gx_root, run_name=run_id)
+    quality_log.record_check(settings, run_id=run_id, asset="/".join(spec.asset_key_path),
+                             partition=partition, suite=validation.suite, expectations=validation.evaluated,
+                             failures=validation.failed)
+    if validation.blocking:
+        raise ExpectationsFailed(file, validation, outcome)
+    return validation
+
+
+def ods_trusts_reference(settings: Settings) -> pa.Table | None:
+    """The trusts as last stored from ODS, for the rules about organisation codes (None before the first)."""
+    path = parquet_path(settings, FEED_FILES["ods-trusts"])
+    return pq.read_table(path, columns=["organisation_code", "open_date", "close_date"]) if path.exists() else None
 
 
 def parquet_path(settings: Settings, spec: FeedFile) -> Path:
@@ -50,8 +80,9 @@ def _with_provenance(table: pa.Table, sha256: str) -> pa.Table:
                                                       pa.timestamp("us", tz="UTC")))
 
 
-def ingest(spec: FeedFile, settings: Settings, log=None) -> dict:
-    """Run one feed file through the ingestion path; raise FeedRejected and keep the last good Parquet."""
+def ingest(spec: FeedFile, settings: Settings, log=None, run_id: str = "manual") -> dict:
+    """Run one feed file through the ingestion path; raise FeedRejected (the parser refused it) or
+    ExpectationsFailed (its suite did) and keep the last good Parquet."""
     url = settings.feed_url(spec.kind)
     fetched = fetch(url)
     landed = land(settings.raw_dir, spec.feed, spec.table, fetched)
@@ -60,22 +91,89 @@ def ingest(spec: FeedFile, settings: Settings, log=None) -> dict:
 
     quarantine_path = _quarantine_or_reject(result, settings.quarantine_dir / spec.feed / spec.table
                                             / f"{landed.sha256}.parquet", log)
-    table = _with_provenance(result.valid, landed.sha256)
-    path = parquet_path(settings, spec)
-    write_parquet_atomic(table, path)
-    return {
+    outcome = {
         "source_url": url,
         "sha256": landed.sha256,
         "raw_path": str(landed.path),
+        "file": result.file,
         "layout": result.layout,
         "rows": result.rows,
         "rows_valid": result.rows_valid,
         "rows_quarantined": result.rows_quarantined,
         "warnings": len(result.warnings),
-        "parquet_path": str(path),
         "quarantine_path": str(quarantine_path) if quarantine_path else None,
         "notes": result.notes,
     }
+    reference = result.valid if spec.kind == "ods-trusts" else ods_trusts_reference(settings)
+    outcome["validation"] = check_feed_expectations(spec, result.valid, settings, SuiteContext(ods_trusts=reference),
+                                                    run_id, None, result.file, outcome)
+    path = parquet_path(settings, spec)
+    write_parquet_atomic(_with_provenance(result.valid, landed.sha256), path)
+    outcome["parquet_path"] = str(path)
+    return outcome
+
+
+def gx_check_spec(spec) -> dg.AssetCheckSpec:
+    suite = FEED_SUITES[spec.kind]
+    return dg.AssetCheckSpec(f"gx_{suite.name}", asset=dg.AssetKey(spec.asset_key_path), blocking=True,
+                             description=f"Great Expectations suite '{suite.name}' (expectations/suites/), run on "
+                                         "the parsed rows before they are stored: critical expectations block, "
+                                         "warnings caution.")
+
+
+def gx_check_result(spec, validation: Validation) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        check_name=f"gx_{validation.suite}", asset_key=dg.AssetKey(spec.asset_key_path),
+        passed=validation.success,
+        severity=dg.AssetCheckSeverity.ERROR if validation.blocking else dg.AssetCheckSeverity.WARN,
+        metadata={"suite": validation.suite, "expectations": validation.evaluated,
+                  "failed": dg.MetadataValue.json(validation.failed)})
+
+
+def ingestion_events(context: dg.AssetExecutionContext, spec, run):
+    """What every ingestion asset does around its ingest function: log the outcome to the data-quality log,
+    report the GX check, and turn a refusal into a Dagster failure that names file, row and column."""
+    settings = Settings.from_env()
+    partition = context.partition_key if context.has_partition_key else None
+    log_entry = {"run_id": context.run_id, "feed": spec.kind, "asset": "/".join(spec.asset_key_path),
+                 "partition": partition}
+    try:
+        outcome = run(settings)
+    except FeedRejected as rejected:
+        # The raw file and quarantine are kept; what was stored before, and everything downstream, stay as they were.
+        r = rejected.result
+        quality_log.record_ingestion(settings, **log_entry, file=r.file, sha256=None, layout=r.layout,
+                                     rows=r.rows, rows_valid=r.rows_valid, rows_quarantined=r.rows_quarantined,
+                                     outcome="rejected", message=str(rejected))
+        raise dg.Failure(description=str(rejected), metadata={
+            **({"release": partition} if partition else {}), "rows": r.rows, "rows_quarantined": r.rows_quarantined,
+            "layout": str(r.layout)}) from None
+    except ExpectationsFailed as failed:
+        o = failed.outcome
+        quality_log.record_ingestion(settings, **log_entry, file=o["file"], sha256=o["sha256"],
+                                     layout=o["layout"], rows=o["rows"], rows_valid=o["rows_valid"],
+                                     rows_quarantined=o["rows_quarantined"], outcome="rejected", message=str(failed))
+        yield gx_check_result(spec, failed.validation)
+        raise dg.Failure(description=str(failed)) from None
+    validation = outcome.pop("validation", None)
+    quality_log.record_ingestion(
+        settings, **log_entry, file=outcome.get("file") or outcome.get("source_url"),
+        sha256=outcome.get("sha256"), layout=outcome.get("layout"), rows=outcome.get("rows"),
+        rows_valid=outcome.get("rows_valid"), rows_quarantined=outcome.get("rows_quarantined"),
+        outcome="unchanged" if outcome.get("unchanged") else "stored")
+    notes = outcome.pop("notes", None)
+    metadata = {k: (dg.MetadataValue.json(v) if isinstance(v, (list, dict)) else v)
+                for k, v in outcome.items() if v is not None}
+    if notes is not None:
+        metadata["notes"] = dg.MetadataValue.json(notes)
+    if "rows_valid" in outcome:
+        metadata["dagster/row_count"] = outcome["rows_valid"]
+    if validation is None:  # the same bytes as a release already stored: validated when they were stored
+        check = dg.AssetCheckResult(check_name=gx_check_spec(spec).name, asset_key=dg.AssetKey(spec.asset_key_path),
+                                    passed=True, metadata={"unchanged": "these bytes passed when first stored"})
+    else:
+        check = gx_check_result(spec, validation)
+    yield dg.MaterializeResult(metadata=metadata, check_results=[check])
 
 
 def build_ingest_asset(spec: FeedFile) -> dg.AssetsDefinition:
@@ -85,21 +183,10 @@ def build_ingest_asset(spec: FeedFile) -> dg.AssetsDefinition:
         description=spec.description,
         kinds={"python", "parquet"},
         tags={"feed": spec.feed},
+        check_specs=[gx_check_spec(spec)],
     )
-    def _ingest(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        settings = Settings.from_env()
-        try:
-            outcome = ingest(spec, settings, context.log)
-        except FeedRejected as rejected:
-            # The raw file and quarantine are kept; the previous Parquet and everything downstream stay as they were.
-            raise dg.Failure(description=str(rejected), metadata={
-                "rows": rejected.result.rows, "rows_quarantined": rejected.result.rows_quarantined,
-                "layout": str(rejected.result.layout)}) from None
-        notes = outcome.pop("notes")
-        metadata = {k: v for k, v in outcome.items() if v is not None}
-        metadata["notes"] = dg.MetadataValue.json(notes)
-        metadata["dagster/row_count"] = outcome["rows_valid"]
-        return dg.MaterializeResult(metadata=metadata)
+    def _ingest(context: dg.AssetExecutionContext):
+        yield from ingestion_events(context, spec, lambda settings: ingest(spec, settings, context.log, context.run_id))
 
     _ingest.__name__ = f"ingest_{spec.feed}_{spec.table}"
     return _ingest
@@ -112,7 +199,7 @@ def discover_releases(spec: ReleaseFeed, settings: Settings) -> tuple[str, list[
     return index_url, read_index(fetch(index_url).content, index_url)
 
 
-def ingest_release(spec: ReleaseFeed, settings: Settings, key: str, log=None) -> dict:
+def ingest_release(spec: ReleaseFeed, settings: Settings, key: str, log=None, run_id: str = "manual") -> dict:
     """Pull, land, parse and store one release as its delta; later releases already stored are re-based on it."""
     index_url, releases = discover_releases(spec, settings)
     release = next((r for r in releases if r.key == key), None)
@@ -126,42 +213,52 @@ def ingest_release(spec: ReleaseFeed, settings: Settings, key: str, log=None) ->
         entry = store.state()[key]
         return {"source_url": url, "sha256": landed.sha256, "release": key, "unchanged": True,
                 **{k: entry[k] for k in ("layout", "rows", "new", "changed", "removed") if k in entry}}
-    outcome = _parse_and_store(spec, settings, release, url, landed.sha256, str(landed.path), fetched.content, log)
+    outcome = _parse_and_store(spec, settings, release, url, landed.sha256, str(landed.path), fetched.content, log,
+                               run_id)
     # A release stored out of order: every later release is a delta against this one now, so rebuild them.
     for later in store.later_releases(key):
         entry = store.state()[later]
         later_release = Release(later, entry["file"], date.fromisoformat(entry["published"]))
         content = Path(entry["raw_path"]).read_bytes()
         _parse_and_store(spec, settings, later_release, entry["source_url"], entry["sha256"], entry["raw_path"],
-                         content, log)
+                         content, log, run_id=None)  # validated when first stored
         outcome.setdefault("rebased_releases", []).append(later)
     return outcome
 
 
 def _parse_and_store(spec, settings, release: Release, url: str, sha256: str, raw_path: str, content: bytes,
-                     log) -> dict:
+                     log, run_id: str | None) -> dict:
     file_name = Path(urlparse(url).path).name or spec.table
     # release parsers open their own containers (a workforce zip, a spreadsheet — which is a zip too)
-    return _store_result(spec, settings, release, url, sha256, raw_path, spec.parse(content, file_name), log)
+    return _store_result(spec, settings, release, url, sha256, raw_path, spec.parse(content, file_name), log, run_id)
 
 
-def _store_result(spec, settings, release: Release, url: str, sha256: str, raw_path: str, result, log) -> dict:
+def _store_result(spec, settings, release: Release, url: str, sha256: str, raw_path: str, result, log,
+                  run_id: str | None) -> dict:
+    """Quarantine, validate (unless `run_id` is None: a release re-based, validated when first stored), store."""
     quarantine_path = _quarantine_or_reject(result, settings.quarantine_dir / spec.feed / spec.table
                                             / f"release={release.key}" / f"{sha256}.parquet", log)
-    table = _with_provenance(result.valid, sha256)
+    store = ReleaseStore(settings.parquet_dir, spec)
+    outcome = {"source_url": url, "sha256": sha256, "raw_path": raw_path, "file": result.file, "release": release.key,
+               "published": release.published_on.isoformat(), "layout": result.layout, "rows": result.rows,
+               "rows_valid": result.rows_valid, "rows_quarantined": result.rows_quarantined,
+               "warnings": len(result.warnings), "quarantine_path": str(quarantine_path) if quarantine_path else None,
+               "notes": result.notes}
+    if run_id is not None:
+        earlier = [entry for key, entry in sorted(store.state().items()) if key < release.key]
+        context = SuiteContext(published_on=release.published_on,
+                               previous_rows=earlier[-1]["rows"] if earlier else None,
+                               ods_trusts=ods_trusts_reference(settings))
+        outcome["validation"] = check_feed_expectations(spec, result.valid, settings, context, run_id, release.key,
+                                                        result.file, outcome)
     provenance = {"source_url": url, "sha256": sha256, "raw_path": raw_path, "layout": result.layout,
                   "rows_quarantined": result.rows_quarantined,
                   "quarantine_path": str(quarantine_path) if quarantine_path else None}
-    store = ReleaseStore(settings.parquet_dir, spec)
-    counts = store.store(release, table, provenance)
-    return {"source_url": url, "sha256": sha256, "raw_path": raw_path, "release": release.key,
-            "published": release.published_on.isoformat(), "layout": result.layout, "rows": result.rows,
-            "rows_valid": result.rows_valid, "rows_quarantined": result.rows_quarantined,
-            "warnings": len(result.warnings), "quarantine_path": str(quarantine_path) if quarantine_path else None,
-            "delta_path": str(store.delta_path(release.key)), **counts, "notes": result.notes}
+    counts = store.store(release, _with_provenance(result.valid, sha256), provenance)
+    return {**outcome, "delta_path": str(store.delta_path(release.key)), **counts}
 
 
-def ingest_api_pull(spec: ReleaseFeed, settings: Settings, key: str, log=None) -> dict:
+def ingest_api_pull(spec: ReleaseFeed, settings: Settings, key: str, log=None, run_id: str = "manual") -> dict:
     """Pull every CQC location document (resumable; faults retried), land each as received, parse each, and store
     the pull as a release: what changed since the last pull."""
     from orchestration.feeds.cqc.api_pull import pull_documents
@@ -195,7 +292,7 @@ def ingest_api_pull(spec: ReleaseFeed, settings: Settings, key: str, log=None) -
         combined.issues.append(Issue("the API listed no locations", whole_file=True))
     sha = hashlib.sha256(b"".join(documents[k] for k in sorted(documents))).hexdigest()
     return _store_result(spec, settings, Release(key, "(api pull)", date.fromisoformat(key)), base, sha,
-                         str(settings.raw_dir / spec.feed), combined, log)
+                         str(settings.raw_dir / spec.feed), combined, log, run_id)
 
 
 def release_partitions(spec: ReleaseFeed) -> dg.DynamicPartitionsDefinition:
@@ -212,24 +309,11 @@ def build_release_asset(spec: ReleaseFeed, ingest_partition=None) -> dg.AssetsDe
         partitions_def=release_partitions(spec),
         kinds={"python", "parquet"},
         tags={"feed": spec.feed, **({"access": "restricted"} if spec.restricted else {})},
+        check_specs=[gx_check_spec(spec)],
     )
-    def _ingest(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        settings = Settings.from_env()
-        try:
-            outcome = ingest_partition(spec, settings, context.partition_key, context.log)
-        except FeedRejected as rejected:
-            raise dg.Failure(description=str(rejected), metadata={
-                "release": context.partition_key, "rows": rejected.result.rows,
-                "rows_quarantined": rejected.result.rows_quarantined,
-                "layout": str(rejected.result.layout)}) from None
-        notes = outcome.pop("notes", None)
-        metadata = {k: (dg.MetadataValue.json(v) if isinstance(v, (list, dict)) else v)
-                    for k, v in outcome.items() if v is not None}
-        if notes is not None:
-            metadata["notes"] = dg.MetadataValue.json(notes)
-        if "rows_valid" in outcome:
-            metadata["dagster/row_count"] = outcome["rows_valid"]
-        return dg.MaterializeResult(metadata=metadata)
+    def _ingest(context: dg.AssetExecutionContext):
+        yield from ingestion_events(context, spec, lambda settings: ingest_partition(
+            spec, settings, context.partition_key, context.log, context.run_id))
 
     _ingest.__name__ = f"ingest_{spec.feed}_{spec.table}"
     return _ingest

@@ -18,8 +18,9 @@ def test_every_dbt_source_maps_onto_an_ingestion_asset():
     manifest = json.loads(dbt_project.manifest_path.read_text())
     translator = OversightTranslator()
     ingestion_keys = {dg.AssetKey(spec.asset_key_path) for spec in [*FEED_FILES.values(), *RELEASE_FEEDS.values(), CQC_API_FEED]}
+    quality_log_keys = {dg.AssetKey(["quality", name]) for name in ("ingestions", "checks", "quarantine")}
     source_keys = {translator.get_asset_key(s) for s in manifest["sources"].values()}
-    assert source_keys == ingestion_keys
+    assert source_keys == ingestion_keys | quality_log_keys
 
 
 def test_release_feeds_are_partitioned_by_release_and_kept_out_of_the_refresh_job():
@@ -51,12 +52,21 @@ def test_asset_graph_snapshot():
     assert published == marts and {"fct_trust_failure_scale", "rpt_economy_trust_link"} <= marts
 
 
-def test_the_trusts_feed_has_a_blocking_gx_check():
+def test_every_feed_and_every_mart_has_a_blocking_gx_check():
+    """Feeds: the suite runs inside the ingestion asset, before anything is stored. Marts: after dbt, before the
+    publication. Both blocking, so a critical failure stops everything downstream."""
+    from expectations.registry import FEED_SUITES, MART_SUITES
+
     graph = defs.resolve_asset_graph()
-    gx_keys = [k for k in graph.asset_check_keys if k.name.startswith("gx_")]
-    assert [(k.asset_key.to_user_string(), k.name) for k in gx_keys] == [("ods/trusts", "gx_ods_trusts")]
-    check_def = next(c for c in defs.asset_checks if gx_keys[0] in c.check_keys)
-    assert all(spec.blocking for spec in check_def.check_specs)
+    gx_checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys if k.name.startswith("gx_")}
+    feeds = {("/".join(spec.asset_key_path), f"gx_{FEED_SUITES[spec.kind].name}")
+             for spec in [*FEED_FILES.values(), *RELEASE_FEEDS.values(), CQC_API_FEED]}
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    marts = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["fqn"][1] == "marts"}
+    assert gx_checks == feeds | {(m, f"gx_{m}") for m in marts} and set(MART_SUITES) == marts
+    for key in graph.asset_check_keys:
+        if key.name.startswith("gx_"):
+            assert graph.get_check_spec(key).blocking, key
 
 
 def test_definitions_load_under_dagster_dev_without_the_virtualenv_on_path(tmp_path):

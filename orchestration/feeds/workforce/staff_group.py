@@ -32,6 +32,19 @@ LAYOUTS = {
 OUTPUT_NAMES = ["month_end", "region_code", "region_name", "icb_code", "icb_name", "org_code", "org_name",
                 "cluster_group", "benchmark_group", "staff_group_sort_order", "staff_group", "data_type", "value"]
 DATA_TYPES = ["FTE", "HC"]
+# The published staff groups, by their zero-padded sort order ("01" is the total of all the others).
+STAFF_GROUPS = {
+    "01": "Total", "02": "Professionally qualified clinical staff", "03": "HCHS doctors", "04": "Consultant",
+    "05": "Associate Specialist", "06": "Specialty Doctor", "07": "Staff Grade", "08": "Specialty Registrar",
+    "09": "Core Training", "10": "Foundation Doctor Year 2", "11": "Foundation Doctor Year 1",
+    "12": "Hospital Practitioner / Clinical Assistant", "13": "Other and Local HCHS Doctor Grades",
+    "14": "Nurses & health visitors", "15": "Midwives", "16": "Ambulance staff",
+    "17": "Scientific, therapeutic & technical staff", "18": "Support to clinical staff",
+    "19": "Support to doctors, nurses & midwives", "20": "Support to ambulance staff", "21": "Support to ST&T staff",
+    "22": "NHS infrastructure support", "23": "Central functions", "24": "Hotel, property & estates",
+    "25": "Senior managers", "26": "Managers", "27": "Other staff or those with unknown classification",
+    "28": "Unknown classification",
+}
 NUMBER = r"^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
 CODED = pa.dictionary(pa.int32(), pa.string())
 # A statistical series: up to 0.1% of rows may be quarantined before the release is refused.

@@ -1,0 +1,88 @@
+"""The data-quality report: per feed and release, and per mart — rows in, valid, quarantined, checks passed and
+failed — as published with the figures (rpt_data_quality), and what the pipeline recorded after that publication.
+
+A rejected release or a failed blocking check leaves the served figures exactly as they were; the reason is in the
+data-quality log, which the pipeline writes whether a run succeeds or not (files it never changes once written), so
+this endpoint reads it too.
+"""
+import json
+from datetime import timezone
+
+import duckdb
+from fastapi import APIRouter, Query, Request
+
+from api.deps import rows
+from api.problems import Problem
+from api.schemas.quality import DataQualityReport
+
+router = APIRouter(tags=["data quality"])
+
+
+def _failed(failures_json: str | None) -> list[dict]:
+    """Which expectations failed, without their sample values (those may be restricted data: Data Docs hold them
+    for the data engineers who may see them)."""
+    keep = ("expectation", "column", "severity", "unexpected_count", "observed_value")
+    return [{k: f.get(k) for k in keep} for f in json.loads(failures_json or "[]")]
+
+
+def _published(request: Request) -> tuple[dict | None, list[dict]]:
+    try:
+        cursor = request.app.state.warehouse.cursor()
+    except Problem:  # nothing published yet: the log alone says why
+        return None, []
+    try:
+        [publication] = rows(cursor, "SELECT run_id, published_at FROM publication", [])
+        assets = rows(cursor, "SELECT * FROM rpt_data_quality ORDER BY asset_kind DESC, asset, partition_key", [])
+    finally:
+        cursor.close()
+    return publication, assets
+
+
+def _events_after(quality_dir, after) -> list[dict]:
+    """Ingestion attempts and check evaluations recorded after `after` (everything if None), newest first."""
+    files = {kind: quality_dir / kind for kind in ("ingestions", "checks")}
+    if not all(folder.is_dir() and any(folder.glob("*.parquet")) for folder in files.values()):
+        return []
+    since = "WHERE recorded_at > ?" if after else ""
+    params = [after] * 2 if after else []
+    with duckdb.connect() as db:
+        glob = {k: str(v / "*.parquet").replace("'", "''") for k, v in files.items()}
+        return rows(db, f"""
+            SELECT recorded_at, 'ingestion' AS kind, asset, partition_key AS partition, outcome, reason,
+                   rows AS rows_in, rows_valid, rows_quarantined, NULL AS failures
+            FROM read_parquet('{glob["ingestions"]}', union_by_name = true) {since}
+            UNION ALL BY NAME
+            SELECT recorded_at, 'check' AS kind, asset, partition_key AS partition, severity AS outcome,
+                   suite || ': ' || failed_critical || ' blocking, ' || failed_warning || ' warning of '
+                       || expectations || ' expectations failed' AS reason,
+                   NULL AS rows_in, NULL AS rows_valid, NULL AS rows_quarantined, failures
+            FROM read_parquet('{glob["checks"]}', union_by_name = true) {since}
+            ORDER BY recorded_at DESC LIMIT 500""", params)
+
+
+@router.get("/data-quality", response_model=DataQualityReport,
+            summary="Rows in, valid and quarantined, and checks passed and failed, per feed release and mart")
+def data_quality(request: Request, asset: str | None = Query(None, description="only this asset, e.g. "
+                                                                              "workforce/sickness_absence")) -> dict:
+    publication, assets = _published(request)
+    # the snapshot records its publication time in UTC, without a zone; the log's times carry theirs
+    published_at = publication["published_at"].replace(tzinfo=timezone.utc) if publication else None
+    events = _events_after(request.app.state.quality_dir, published_at)
+    report_assets = []
+    for a in assets:
+        checks = None
+        if a["suite"]:
+            checks = {"suite": a["suite"], "checked_at": a["last_checked_at"], "expectations": a["expectations"],
+                      "passed": a["expectations_passed"], "failed_blocking": a["expectations_failed_critical"],
+                      "failed_warning": a["expectations_failed_warning"], "outcome": a["check_outcome"],
+                      "failed": _failed(a["check_failures"])}
+        report_assets.append({**a, "partition": a["partition_key"], "last_reason": a["last_reason"] or None,
+                              "checks": checks})
+    for event in events:
+        event["failed"] = _failed(event.pop("failures"))
+        if event["kind"] == "ingestion":
+            event["reason"] = event["reason"] or None
+    if asset:
+        report_assets = [a for a in report_assets if a["asset"] == asset]
+        events = [e for e in events if e["asset"] == asset]
+    return {"published": publication, "assets": report_assets, "since_publication": events}

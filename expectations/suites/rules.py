@@ -1,0 +1,85 @@
+"""Short names for the expectations the suites use, each with its severity said once where it is used.
+
+`critical`: the data is wrong — the asset check fails with ERROR and blocks what is downstream.
+`warning`: a caution — the check fails with WARN and the run goes on.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import great_expectations.expectations as gxe
+
+CRITICAL, WARNING = "critical", "warning"
+
+
+def not_null(column: str, severity: str = CRITICAL, mostly: float = 1.0):
+    return gxe.ExpectColumnValuesToNotBeNull(column=column, mostly=mostly, severity=severity)
+
+
+def unique(*columns: str, severity: str = CRITICAL):
+    if len(columns) == 1:
+        return gxe.ExpectColumnValuesToBeUnique(column=columns[0], severity=severity)
+    return gxe.ExpectCompoundColumnsToBeUnique(column_list=list(columns), severity=severity)
+
+
+def one_of(column: str, values, severity: str = CRITICAL, mostly: float = 1.0):
+    return gxe.ExpectColumnValuesToBeInSet(column=column, value_set=list(values), mostly=mostly, severity=severity)
+
+
+def between(column: str, low=None, high=None, severity: str = CRITICAL, mostly: float = 1.0):
+    return gxe.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high, mostly=mostly,
+                                             severity=severity)
+
+
+def matches(column: str, pattern: str, severity: str = CRITICAL, mostly: float = 1.0):
+    return gxe.ExpectColumnValuesToMatchRegex(column=column, regex=pattern, mostly=mostly, severity=severity)
+
+
+def holds(column: str, severity: str = CRITICAL, mostly: float = 1.0):
+    """A rule computed into a boolean column by the suite's `derive` (NULL where it does not apply)."""
+    return gxe.ExpectColumnValuesToBeInSet(column=column, value_set=[True], mostly=mostly, severity=severity)
+
+
+def rows_between(low: int | None, high: int | None, severity: str = CRITICAL):
+    return gxe.ExpectTableRowCountToBeBetween(min_value=low, max_value=high, severity=severity)
+
+
+def columns_present(columns, severity: str = CRITICAL):
+    return gxe.ExpectTableColumnsToMatchSet(column_set=list(columns), exact_match=False, severity=severity)
+
+
+def volume_band(previous_rows: int | None, low_share: float, high_share: float, severity: str = WARNING):
+    """Rows within a band around the release stored before this one (volume); at least one row without one."""
+    if not previous_rows:
+        return rows_between(1, None, CRITICAL)
+    return rows_between(int(previous_rows * low_share), int(previous_rows * high_share) + 1, severity)
+
+
+# --- helpers for the derived columns -----------------------------------------------------------------------------
+
+def days_before(reference, dates):
+    """Whole days from each date to `reference` (a date or a Series of dates); negative where a date is later."""
+    import pandas as pd
+
+    return (pd.to_datetime(reference) - pd.to_datetime(dates)).dt.days
+
+
+def ods_trust_status(codes, period_start, period_end, ods_trusts, trusts_only: bool = False):
+    """For each organisation code and period: True if ODS has it as a trust open at some time in the period, False
+    if ODS has it as a trust closed before the period began or opened after it ended, None if ODS does not list it
+    as a trust (an ICB, a CSU, a company) — or False for a feed of trusts only (`trusts_only`). None throughout
+    with no ODS reference to hand."""
+    import pandas as pd
+
+    codes = pd.Series(codes).astype("string")
+    if ods_trusts is None:
+        return pd.Series([None] * len(codes), index=codes.index, dtype="object")
+    ods = ods_trusts.select(["organisation_code", "open_date", "close_date"]).to_pandas()
+    ods = ods.drop_duplicates("organisation_code").set_index("organisation_code")
+    start = pd.to_datetime(pd.Series(period_start, index=codes.index))
+    end = pd.to_datetime(pd.Series(period_end, index=codes.index))
+    opened = pd.to_datetime(codes.map(ods["open_date"]))
+    closed = pd.to_datetime(codes.map(ods["close_date"]))
+    known = codes.isin(ods.index)
+    is_open = (opened <= end) & (closed.isna() | (closed > start))
+    return is_open.astype("object").where(known, False if trusts_only else None)
