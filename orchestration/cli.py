@@ -150,21 +150,18 @@ def cmd_run(args) -> int:
         print(f"\nRelease {failed.dagster_run.tags.get('dagster/partition')} of job {failed.dagster_run.job_name} "
               "FAILED; the releases stored before stay as they were:", file=sys.stderr)
         _print_failures(failed)
-    blocking, cautions = _failed_checks([*results, result])
-    for check in cautions:
-        print(f"  caution: check {check} failed with a warning (the run goes on)", file=sys.stderr)
     if not result.success:
         print(f"\nRun {result.run_id} FAILED. The published snapshot (if any) is unchanged: {settings.serving_path}",
               file=sys.stderr)
         _print_failures(result)
-        for check in blocking:
-            print(f"  - blocking check {check} failed", file=sys.stderr)
-        print(f"Why, file by file: {settings.data_docs_dir / 'index.html'} and GET /api/v1/data-quality",
-              file=sys.stderr)
-        return 1
-    if rejected:
-        print(f"Why, file by file: {settings.data_docs_dir / 'index.html'} and GET /api/v1/data-quality",
-              file=sys.stderr)
+    blocking, cautions = _failed_checks([*results, result])
+    for check in blocking:
+        print(f"  - blocking check {check} failed", file=sys.stderr)
+    for check in cautions:
+        print(f"  - caution: check {check} failed with a warning (the run went on)", file=sys.stderr)
+    if rejected or not result.success:
+        print(f"Why, expectation by expectation: GET /api/v1/data-quality, and the Data Docs at "
+              f"{settings.data_docs_dir / 'index.html'}", file=sys.stderr)
         return 1
     print(f"\nRun {result.run_id} succeeded.\n  warehouse (pipeline): {settings.warehouse_path}\n"
           f"  published snapshot (API): {settings.serving_path}\n"

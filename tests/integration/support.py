@@ -1,10 +1,13 @@
 """Helpers for running the `oversight` command as a user would: a subprocess with its own OVERSIGHT_HOME."""
+import contextlib
 import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 
 OVERSIGHT = [sys.executable, "-m", "orchestration.cli"]
 FEED_URL_VARIABLES = ("OVERSIGHT_FEEDS_URL", "OVERSIGHT_ODS_TRUSTS_URL", "OVERSIGHT_ODS_SUCCESSORS_URL",
@@ -25,3 +28,27 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serving(env):
+    """`oversight serve` on a free loopback port; yields the API's base URL once it answers."""
+    port = free_port()
+    server = subprocess.Popen([*OVERSIGHT, "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=2).status_code in (200, 503):
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None, server.stderr.read()
+            assert time.monotonic() < deadline, "API did not come up within 60 s"
+            time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
