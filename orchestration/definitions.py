@@ -23,6 +23,11 @@ release_sensors = [build_release_sensor(spec, release_jobs[kind]) for kind, spec
 release_asset_keys = [dg.AssetKey(spec.asset_key_path) for spec in [*RELEASE_FEEDS.values(), CQC_API_FEED]]
 # The data-quality log and the quarantine are written by every ingestion asset and check, not by one asset of
 # their own: external assets stand for them, so dbt's quality sources have a place in the lineage graph.
+reference_versions = [
+    dg.AssetSpec(spec.versions.asset_key_path, deps=[spec.asset_key_path], group_name=spec.feed, kinds={"parquet"},
+                 description=spec.versions.description + " Written by the ingestion of " + "/".join(spec.asset_key_path))
+    for spec in FEED_FILES.values() if spec.versions is not None
+]
 quality_records = [
     dg.AssetSpec(["quality", "ingestions"], group_name="quality", kinds={"parquet"},
                  description="The data-quality log of every ingestion attempt (orchestration/quality_log.py)."),
@@ -36,7 +41,8 @@ marts = mart_model_names(ensure_manifest())
 serving_snapshot = build_serving_asset(marts)
 
 defs = dg.Definitions(
-    assets=[*ingestion_assets, *release_assets, *quality_records, warehouse_models, serving_snapshot],
+    assets=[*ingestion_assets, *release_assets, *reference_versions, *quality_records, warehouse_models,
+            serving_snapshot],
     asset_checks=build_mart_checks(marts),
     jobs=[dg.define_asset_job(REFRESH_JOB, selection=dg.AssetSelection.all() - dg.AssetSelection.assets(*release_asset_keys),
                               description="Pull the reference feeds, build the warehouse on every stored release, "

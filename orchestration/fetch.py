@@ -33,7 +33,10 @@ def fetch(url: str, *, attempts: int = 5, backoff_seconds: float = 1.0, timeout_
         path = Path(unquote(urlparse(url).path))
         if not path.is_file():
             raise FetchError(f"{url}: no such file")
-        return Fetched(url, path.read_bytes(), _now())
+        # a mirror's file says when it was published the way a web server would: Last-Modified from its mtime
+        from email.utils import formatdate
+        return Fetched(url, path.read_bytes(), _now(),
+                       {"last-modified": formatdate(path.stat().st_mtime, usegmt=True)})
     if scheme in ("http", "https"):
         return _fetch_http(url, attempts, backoff_seconds, timeout_seconds, headers or {})
     raise FetchError(f"{url}: unsupported scheme {scheme!r} (use file://, http:// or https://)")
@@ -87,6 +90,17 @@ def unpack(content: bytes, url: str, member_suffix: str = ".csv") -> bytes:
         if len(members) != 1:
             raise FetchError(f"{url}: expected one {member_suffix} file in the zip, found {members}")
         return archive.read(members[0])
+
+
+def published_on(fetched: Fetched):
+    """The date a file was published: its Last-Modified header where the server sent one, else the day it was
+    fetched."""
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return parsedate_to_datetime(fetched.headers["last-modified"]).date()
+    except (KeyError, TypeError, ValueError):
+        return fetched.fetched_at.date()
 
 
 def _now() -> datetime:

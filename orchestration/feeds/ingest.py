@@ -15,7 +15,7 @@ from orchestration import quality_log
 from orchestration.feeds.registry import FEED_FILES, FeedFile
 from orchestration.feeds.releases import Release, ReleaseFeed, ReleaseStore, read_index, release_url
 from orchestration.feeds.report import FeedRejected
-from orchestration.fetch import FetchError, fetch, unpack
+from orchestration.fetch import FetchError, fetch, published_on, unpack
 from orchestration.landing import land
 from orchestration.settings import Settings
 
@@ -110,7 +110,29 @@ def ingest(spec: FeedFile, settings: Settings, log=None, run_id: str = "manual")
     path = parquet_path(settings, spec)
     write_parquet_atomic(_with_provenance(result.valid, landed.sha256), path)
     outcome["parquet_path"] = str(path)
+    if spec.versions is not None:
+        release = Release(published_on(fetched).isoformat(), file_name, published_on(fetched))
+        outcome["version"] = store_version(spec.versions, settings, release, result.valid, landed, log)
     return outcome
+
+
+def store_version(spec: ReleaseFeed, settings: Settings, release: Release, table: pa.Table, landed, log) -> str:
+    """Keep this version of a reference file as its delta against the versions before it; a version dated before
+    ones already held re-bases them (re-read from their raw files, as received)."""
+    store = ReleaseStore(settings.parquet_dir, spec)
+    if store.has(release.key, landed.sha256):
+        return release.key
+    provenance = {"source_url": landed.source_url, "sha256": landed.sha256, "raw_path": str(landed.path),
+                  "layout": None, "rows_quarantined": 0, "quarantine_path": None}
+    store.store(release, _with_provenance(table, landed.sha256), provenance)
+    for later in store.later_releases(release.key):
+        entry = store.state()[later]
+        parsed = spec.parse(unpack(Path(entry["raw_path"]).read_bytes(), entry["source_url"]), entry["file"])
+        store.store(Release(later, entry["file"], date.fromisoformat(entry["published"])),
+                    _with_provenance(parsed.valid, entry["sha256"]), {k: entry[k] for k in provenance})
+        if log:
+            log.info(f"{spec.kind} version {later} re-based on the earlier version {release.key}")
+    return release.key
 
 
 def gx_check_spec(spec) -> dg.AssetCheckSpec:

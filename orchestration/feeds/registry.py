@@ -26,6 +26,9 @@ class FeedFile:
     table: str                # Parquet file name and dbt source table name
     parse: Callable[[bytes, str], ParseResult]
     description: str
+    # Also keep every version received, as deltas dated by its publication, so the file can be read as it was known
+    # on any date (a trust's health economy then); None keeps the current file only.
+    versions: ReleaseFeed | None = None
 
     @property
     def asset_key_path(self) -> list[str]:
@@ -34,7 +37,12 @@ class FeedFile:
 
 FEED_FILES: dict[str, FeedFile] = {f.kind: f for f in [
     FeedFile("ods-trusts", "ods", "trusts", ods.parse_etr,
-             "NHS trusts from ODS etr.csv (open and closed), parsed to Parquet"),
+             "NHS trusts from ODS etr.csv (open and closed), parsed to Parquet; every version kept, dated by "
+             "its publication (ods/trust_versions)",
+             versions=ReleaseFeed("ods-trusts", "ods", "trust_versions", ods.parse_etr, keys=("organisation_code",),
+                                  scope="whole", mirror_dir="ods", partitioned_by="publication date",
+                                  description="Every version of etr.csv received, as what changed against the "
+                                              "version before it, dated by its publication (Last-Modified).")),
     FeedFile("ods-successors", "ods", "successors", ods.parse_succ,
              "ODS successor organisations (succ.csv): mergers and reconfigurations"),
     FeedFile("icb-names", "ods", "icbs", ods.parse_icb_names,
