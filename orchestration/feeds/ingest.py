@@ -142,7 +142,18 @@ def _parse_and_store(spec, settings, release: Release, url: str, sha256: str, ra
                      log) -> dict:
     file_name = Path(urlparse(url).path).name or spec.table
     # release parsers open their own containers (a workforce zip, a spreadsheet — which is a zip too)
-    return _store_result(spec, settings, release, url, sha256, raw_path, spec.parse(content, file_name), log)
+    result = spec.parse(content, file_name, reference=ods_trusts_reference(settings))
+    return _store_result(spec, settings, release, url, sha256, raw_path, result, log)
+
+
+def ods_trusts_reference(settings: Settings):
+    """The ODS trusts already ingested, for the parsers' organisation checks (unknown and closed trusts); None until
+    the trusts feed has been ingested once, and the checks are then skipped."""
+    from orchestration.feeds.reference import OdsTrusts
+    from orchestration.feeds.registry import FEED_FILES
+
+    path = parquet_path(settings, FEED_FILES["ods-trusts"])
+    return OdsTrusts.from_table(pq.read_table(path), str(path)) if path.exists() else None
 
 
 def _store_result(spec, settings, release: Release, url: str, sha256: str, raw_path: str, result, log) -> dict:
