@@ -273,10 +273,16 @@ def parse_icb_names(content: bytes, file: str = "icb_names_codes.csv") -> ParseR
     text, records = read
     header, data = records[0], records[1:]
     result.rows = len(data)
-    match = ICB_HEADER.match(",".join(h.strip() for h in header).lstrip("\ufeff"))
+    header = [h.strip().lstrip("\ufeff") for h in header]
+    match = ICB_HEADER.match(",".join(header))
     if not match:
-        result.reject_file(Issue(f"unknown layout: header {header!r}; expected ICByyCD,ICByyCDH,ICByyNM[,…]", row=1,
-                                 rule="unknown_layout"), data, first_row=2)
+        year = next((m.group(1) for m in map(re.compile(r"^ICB(\d{2})").match, header) if m), "yy")
+        expected = [f"ICB{year}CD", f"ICB{year}CDH", f"ICB{year}NM"]
+        result.reject_file(Issue(
+            f"unknown layout: header {header}; expected {','.join(expected)}[,…]: missing "
+            f"{[c for c in expected if c not in header] or 'none'}, unexpected "
+            f"{[c for c in header if c not in expected and c != 'ObjectId'] or 'none'}", row=1, rule="unknown_layout"),
+            data, first_row=2)
         return result
     year = match.group(1)
     result.layout = f"ons-icb-names-20{year}"
