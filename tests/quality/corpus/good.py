@@ -174,8 +174,9 @@ def ratings_csv(rows: list[list] = LOCATION_ROWS) -> bytes:
     return csv_bytes(rows)
 
 
-def ratings_xlsx(locations: str = "Locations", providers: str = "Providers") -> bytes:
-    return xlsx_bytes({locations: LOCATION_ROWS, providers: [*PREAMBLE, PROVIDER_COLUMNS, _provider("Overall", "Good")]})
+def ratings_xlsx(locations: str = "Locations", providers: str = "Providers",
+                 provider_columns: list[str] = PROVIDER_COLUMNS) -> bytes:
+    return xlsx_bytes({locations: LOCATION_ROWS, providers: [*PREAMBLE, provider_columns, _provider("Overall", "Good")]})
 
 
 def api_location(**changes) -> dict:
