@@ -78,7 +78,8 @@ def parse_api_location(content: bytes, file: str = "location.json") -> ParseResu
                                               label_of=lambda key: " / ".join(str(k) for k in key if k))
     rows = [r for r in rows if r["_source_row"] not in duplicates]
     result.valid = pa.table({name: pa.array([r[name] for r in rows], kind) for name, kind in SCHEMA.items()})
-    result.notes = {"location_id": document["locationId"], "historic_reports": len(document.get("historicRatings") or []),
+    result.notes = {"location_id": document["locationId"],
+                    "historic_reports": len(document.get("historicRatings") or []),
                     "registration_status": document.get("registrationStatus")}
     return result
 

@@ -78,7 +78,8 @@ def parse_finance_monthly(content: bytes, file: str = "finance_return.csv",
 
     # two returns for one trust and period: neither can be trusted, so both are held back for resubmission
     for row in result.quarantine_duplicates(by_key, "Org Code", "return for", lambda r: data[r - 2],
-                                            value_of=lambda key: key[0], label_of=lambda key: f"{key[0]} in {key[1]:%B %Y}"):
+                                            value_of=lambda key: key[0],
+                                            label_of=lambda key: f"{key[0]} in {key[1]:%B %Y}"):
         del parsed[row]
     rows = [v for _, v in sorted(parsed.items())]
     schema = {"org_code": pa.string(), "org_name": pa.string(), "financial_year": pa.string(),

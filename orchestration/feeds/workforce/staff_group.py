@@ -168,7 +168,8 @@ def _validate(table: pa.Table, header: list[str], result: ParseResult, reference
                    pc.and_(pc.is_null(month_end), pc.invert(pc.or_(date_keys[0][3], date_keys[1][3])))))
     today = date.today()
     checks.append(("future_date", "month_end",
-                   lambda v: f"{v} is in the future (the month ends after today, {today}): data cannot exist for it yet",
+                   lambda v: f"{v} is in the future (the month ends after today, {today}): data cannot exist for "
+                             "it yet",
                    pc.greater(month_end, pa.scalar(today, pa.date32()))))
     checks += _key_checks(table, "org_code", "organisation code")
     if reference is not None:

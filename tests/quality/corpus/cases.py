@@ -203,11 +203,12 @@ CASES = [
     Case("cqc_xlsx_providers_column_renamed", "cqc-ratings-sheet", "01_June_2024_Latest_ratings.xlsx",
          lambda: good.ratings_xlsx(provider_columns=[c.replace("Provider Region", "Region")
                                                      for c in good.PROVIDER_COLUMNS]),
-         refused=("unknown_layout", "sheet Providers: unknown layout: closest known layout cqc-latest-ratings-providers: "
-                                    "missing ['Provider Region'], unexpected ['Region']")),
+         refused=("unknown_layout", "sheet Providers: unknown layout: closest known layout "
+                                    "cqc-latest-ratings-providers: missing ['Provider Region'], unexpected ['Region']")),
     # a snapshot with no rows would, stored, say every rating had gone: refused
     Case("cqc_header_only", "cqc-ratings-sheet", "Latest_ratings_Locations.csv",
-         lambda: good.ratings_csv(good.LOCATION_ROWS[:3]), refused=("header_only", "sheet Locations: a header and no data rows")),
+         lambda: good.ratings_csv(good.LOCATION_ROWS[:3]),
+         refused=("header_only", "sheet Locations: a header and no data rows")),
     Case("cqc_truncated_xlsx", "cqc-ratings-sheet", "01_June_2024_Latest_ratings.xlsx",
          lambda: good.ratings_xlsx()[:3000], refused=("truncated_file", "looks truncated")),
     Case("cqc_zip_holding_a_csv_not_a_workbook", "cqc-ratings-sheet", "01_June_2024_Latest_ratings.ods",

@@ -153,7 +153,8 @@ def _location(location_id: str, service: str, domain: str, rating: str, publishe
 def _provider(domain: str, rating: str) -> list[str]:
     values = dict.fromkeys(PROVIDER_COLUMNS, "")
     values.update({"Provider ID": "RA9", "Provider ODS Code": "RA9",
-                   "Provider Name": "Example Hospitals NHS Foundation Trust", "Provider Type": "NHS Healthcare Organisation",
+                   "Provider Name": "Example Hospitals NHS Foundation Trust",
+                   "Provider Type": "NHS Healthcare Organisation",
                    "Provider Region": "South West", "Service / Population Group": "Overall", "Domain": domain,
                    "Latest Rating": rating, "Publication Date": "12/03/2024", "Report Type": "Provider",
                    "Inherited Rating (Y/N)": "N"})
@@ -176,7 +177,8 @@ def ratings_csv(rows: list[list] = LOCATION_ROWS) -> bytes:
 
 def ratings_xlsx(locations: str = "Locations", providers: str = "Providers",
                  provider_columns: list[str] = PROVIDER_COLUMNS) -> bytes:
-    return xlsx_bytes({locations: LOCATION_ROWS, providers: [*PREAMBLE, provider_columns, _provider("Overall", "Good")]})
+    return xlsx_bytes({locations: LOCATION_ROWS,
+                       providers: [*PREAMBLE, provider_columns, _provider("Overall", "Good")]})
 
 
 def api_location(**changes) -> dict:
