@@ -310,7 +310,15 @@ def open_workbook(content: bytes, result: ParseResult, expected: str):
 
 
 def read_csv_records(content: bytes, result: ParseResult) -> tuple[str, list[list[str]]] | None:
-    """A CSV's text and records (blank lines are not rows); None after recording why not (not UTF-8, empty)."""
+    """A CSV's text and records (blank lines are not rows); None after recording why not (a zip — an .xlsx, say —
+    not UTF-8, empty)."""
+    if content.startswith(ZIP_MAGIC):
+        archive = open_zip(content, result)
+        if archive is not None:
+            names = archive.namelist()
+            result.reject_file(Issue(f"a zip archive holding {names[:10]} where a CSV file was expected",
+                                     value=", ".join(names[:10]), rule="wrong_file_type"))
+        return None
     text = decode_text(content, result.file, result.issues)
     if text is None:
         return None
