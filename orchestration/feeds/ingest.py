@@ -148,7 +148,7 @@ def _parse_and_store(spec, settings, release: Release, url: str, sha256: str, ra
 
 def ods_trusts_reference(settings: Settings):
     """The ODS trusts already ingested, for the parsers' organisation checks (unknown and closed trusts); None until
-    the trusts feed has been ingested once, and the checks are then skipped."""
+    the trusts feed has been ingested once (until then codes are checked for shape only)."""
     from orchestration.feeds.reference import OdsTrusts
     from orchestration.feeds.registry import FEED_FILES
 
