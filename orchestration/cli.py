@@ -41,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("path", type=Path)
     check.add_argument("--icb-names", type=Path,
                        help="(ods-trusts) also check every trust's ICB against this ICB names file")
+    check.add_argument("--ods-trusts", type=Path,
+                       help="(" + ", ".join(_reference_kinds()) + ") check organisation codes against this ODS etr.csv "
+                            "(or etr.zip): unknown codes and trusts closed before the row's period are quarantined")
 
     run = commands.add_parser("run", help="simulate feeds if none are configured, then materialise every asset")
     run.add_argument("--scale", choices=["small", "national"], default="national")
@@ -75,6 +78,11 @@ def _feed_kinds() -> list[str]:
     return list(CHECK_KINDS)
 
 
+def _reference_kinds() -> list[str]:
+    from orchestration.feeds.registry import CHECK_KINDS
+    return [kind for kind, parse in CHECK_KINDS.items() if parse.takes_reference]
+
+
 def cmd_simulate(args) -> int:
     from simulator import simulate
 
@@ -86,23 +94,36 @@ def cmd_simulate(args) -> int:
 
 
 def cmd_check_feed(args) -> int:
-    from orchestration.feeds.ods.layouts import check_trust_icbs, parse_icb_names
+    from orchestration.feeds.ods.layouts import check_trust_icbs
+    from orchestration.feeds.reference import OdsTrusts
     from orchestration.feeds.registry import CHECK_KINDS
 
     parse = CHECK_KINDS.get(args.kind)
     if parse is None:
         print(f"oversight check-feed: unknown kind {args.kind!r}; known kinds: {', '.join(CHECK_KINDS)}", file=sys.stderr)
         return 2
-    for path in filter(None, [args.path, args.icb_names]):
+    for path in filter(None, [args.path, args.icb_names, args.ods_trusts]):
         if not path.is_file():
             print(f"oversight check-feed: {path}: no such file", file=sys.stderr)
             return 2
-    result = parse(args.path.read_bytes(), str(args.path))
-    if args.icb_names:
-        if args.kind != "ods-trusts":
-            print("oversight check-feed: --icb-names applies to ods-trusts only", file=sys.stderr)
+    if args.icb_names and args.kind != "ods-trusts":
+        print("oversight check-feed: --icb-names applies to ods-trusts only", file=sys.stderr)
+        return 2
+    reference = None
+    if args.ods_trusts:
+        if not parse.takes_reference:
+            print(f"oversight check-feed: --ods-trusts applies to {', '.join(_reference_kinds())} only",
+                  file=sys.stderr)
             return 2
-        check_trust_icbs(result, parse_icb_names(args.icb_names.read_bytes(), str(args.icb_names)))
+        trusts = CHECK_KINDS["ods-trusts"](args.ods_trusts.read_bytes(), str(args.ods_trusts))
+        if not trusts.accepted:
+            print(f"oversight check-feed: --ods-trusts {args.ods_trusts} is not a usable ODS trusts file: "
+                  f"{trusts.errors[0].describe(trusts.file) if trusts.errors else 'refused'}", file=sys.stderr)
+            return 2
+        reference = OdsTrusts.from_table(trusts.valid, trusts.file)
+    result = parse(args.path.read_bytes(), str(args.path), reference=reference)
+    if args.icb_names:
+        check_trust_icbs(result, CHECK_KINDS["icb-names"](args.icb_names.read_bytes(), str(args.icb_names)))
     report = result.report()
     report["accepted"] = result.accepted and not result.errors if args.icb_names else result.accepted
     report["file"] = str(args.path)

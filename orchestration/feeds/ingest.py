@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 
 from expectations.registry import FEED_SUITES, SuiteContext, Validation, validate
 from orchestration import quality_log
+from orchestration.feeds.reference import OdsTrusts
 from orchestration.feeds.registry import FEED_FILES, FeedFile
 from orchestration.feeds.releases import Release, ReleaseFeed, ReleaseStore, read_index, release_url
 from orchestration.feeds.report import FeedRejected
@@ -42,8 +43,9 @@ def check_feed_expectations(spec, table: pa.Table, settings: Settings, context: 
     return validation
 
 
-def ods_trusts_reference(settings: Settings) -> pa.Table | None:
-    """The trusts as last stored from ODS, for the rules about organisation codes (None before the first)."""
+def ods_trusts_table(settings: Settings) -> pa.Table | None:
+    """The trusts as last stored from ODS, for the rules about organisation codes: the parsers' (unknown and closed
+    trusts) and the suites'. None until the trusts feed has been ingested once (codes are then checked for shape)."""
     path = parquet_path(settings, FEED_FILES["ods-trusts"])
     return pq.read_table(path, columns=["organisation_code", "open_date", "close_date"]) if path.exists() else None
 
@@ -104,7 +106,7 @@ def ingest(spec: FeedFile, settings: Settings, log=None, run_id: str = "manual")
         "quarantine_path": str(quarantine_path) if quarantine_path else None,
         "notes": result.notes,
     }
-    reference = result.valid if spec.kind == "ods-trusts" else ods_trusts_reference(settings)
+    reference = result.valid if spec.kind == "ods-trusts" else ods_trusts_table(settings)
     outcome["validation"] = check_feed_expectations(spec, result.valid, settings, SuiteContext(ods_trusts=reference),
                                                     run_id, None, result.file, outcome)
     path = parquet_path(settings, spec)
@@ -252,7 +254,10 @@ def _parse_and_store(spec, settings, release: Release, url: str, sha256: str, ra
                      log, run_id: str | None) -> dict:
     file_name = Path(urlparse(url).path).name or spec.table
     # release parsers open their own containers (a workforce zip, a spreadsheet — which is a zip too)
-    return _store_result(spec, settings, release, url, sha256, raw_path, spec.parse(content, file_name), log, run_id)
+    trusts = ods_trusts_table(settings)
+    reference = OdsTrusts.from_table(trusts, "ODS trusts as ingested") if trusts is not None else None
+    result = spec.parse(content, file_name, reference=reference)
+    return _store_result(spec, settings, release, url, sha256, raw_path, result, log, run_id)
 
 
 def _store_result(spec, settings, release: Release, url: str, sha256: str, raw_path: str, result, log,
@@ -270,7 +275,7 @@ def _store_result(spec, settings, release: Release, url: str, sha256: str, raw_p
         earlier = [entry for key, entry in sorted(store.state().items()) if key < release.key]
         context = SuiteContext(published_on=release.published_on,
                                previous_rows=earlier[-1]["rows"] if earlier else None,
-                               ods_trusts=ods_trusts_reference(settings))
+                               ods_trusts=ods_trusts_table(settings))
         outcome["validation"] = check_feed_expectations(spec, result.valid, settings, context, run_id, release.key,
                                                         result.file, outcome)
     provenance = {"source_url": url, "sha256": sha256, "raw_path": raw_path, "layout": result.layout,

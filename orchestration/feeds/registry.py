@@ -5,8 +5,13 @@ way on a data engineer's desk as in the pipeline.
 """
 from __future__ import annotations
 
+import dataclasses
+import functools
+import inspect
 from dataclasses import dataclass
 from typing import Callable
+
+import pyarrow as pa
 
 from orchestration.feeds.cqc.api_document import parse_api_location
 from orchestration.feeds.cqc.sheet import parse_ratings_sheet
@@ -14,9 +19,54 @@ from orchestration.feeds.finance.monthly import parse_finance_monthly
 from orchestration.feeds.finance.tac import parse_tac
 from orchestration.feeds.ods import layouts as ods
 from orchestration.feeds.releases import ReleaseFeed
-from orchestration.feeds.report import ParseResult
+from orchestration.feeds.report import Issue, ParseResult, display_name, not_a_feed_file
 from orchestration.feeds.workforce.sickness import parse_sickness
 from orchestration.feeds.workforce.staff_group import parse_staff_group
+
+
+# What each kind's file is, for the message refusing something else (an HTML page saved in its place).
+EXPECTED = {
+    "ods-trusts": "the ODS etr.csv (or etr.zip)", "ods-successors": "the ODS succ.csv (or succ.zip)",
+    "icb-names": "the ONS ICB names CSV", "sickness-absence": "a sickness absence CSV",
+    "workforce-staff-group": "a workforce statistics zip or CSV", "cqc-ratings-sheet": "a ratings spreadsheet",
+    "cqc-api-location": "a CQC location JSON document", "tac": "a TAC workbook (.xlsx)",
+    "finance-monthly": "a finance return CSV",
+}
+
+
+def guarded(kind: str, parse: Callable[..., ParseResult]) -> Callable[..., ParseResult]:
+    """Every parser is called through this, so that no file ends in a traceback: first the refusals that hold for
+    every kind (an empty file, an HTML page, UTF-16 text), then the parser — whatever it raises becomes one
+    whole-file error naming the file — and a last check that every row is accounted for. `reference` (ODS trusts)
+    goes to the parsers that take it and is ignored by the others."""
+    takes_reference = "reference" in inspect.signature(parse).parameters
+
+    @functools.wraps(parse)
+    def parse_checked(content: bytes, file: str, reference=None) -> ParseResult:
+        refusal = not_a_feed_file(content, EXPECTED[kind])
+        if refusal is not None:
+            return _refused(kind, file, refusal)
+        try:
+            result = parse(content, file, reference=reference) if takes_reference else parse(content, file)
+        except Exception as exc:  # a parser bug or a surprise it did not foresee: refuse the file, say so
+            return _refused(kind, file, Issue(
+                f"{display_name(file)} could not be parsed as {kind}: {type(exc).__name__}: {exc} (unexpected: the "
+                "file is refused until the parser handles it)", rule="parser_error"))
+        accounted = result.rows_valid + result.rows_quarantined
+        if result.rows != accounted:
+            result.issues.append(Issue(f"the parser read {result.rows} rows but accounted for {accounted}: the file "
+                                       "is refused until the parser is fixed", whole_file=True, rule="parser_error"))
+            result.rows = accounted
+        return result
+
+    parse_checked.takes_reference = takes_reference
+    return parse_checked
+
+
+def _refused(kind: str, file: str, issue: Issue) -> ParseResult:
+    result = ParseResult(file=display_name(file), kind=kind, layout=None, valid=pa.table({}))
+    result.reject_file(issue)
+    return result
 
 
 @dataclass(frozen=True)
@@ -35,7 +85,7 @@ class FeedFile:
         return [self.feed, self.table]
 
 
-FEED_FILES: dict[str, FeedFile] = {f.kind: f for f in [
+FEED_FILES: dict[str, FeedFile] = {f.kind: dataclasses.replace(f, parse=guarded(f.kind, f.parse)) for f in [
     FeedFile("ods-trusts", "ods", "trusts", ods.parse_etr,
              "NHS trusts from ODS etr.csv (open and closed), parsed to Parquet; every version kept, dated by "
              "its publication (ods/trust_versions)",
@@ -51,7 +101,7 @@ FEED_FILES: dict[str, FeedFile] = {f.kind: f for f in [
 
 
 # Feeds published as a series of releases: one Dagster partition per release, stored as deltas.
-RELEASE_FEEDS: dict[str, ReleaseFeed] = {f.kind: f for f in [
+RELEASE_FEEDS: dict[str, ReleaseFeed] = {f.kind: dataclasses.replace(f, parse=guarded(f.kind, f.parse)) for f in [
     ReleaseFeed("sickness-absence", "workforce", "sickness_absence", parse_sickness,
                 keys=("month_end", "org_code"), scope="month_end", mirror_dir="workforce/sickness",
                 partitioned_by="month",
@@ -80,7 +130,7 @@ RELEASE_FEEDS: dict[str, ReleaseFeed] = {f.kind: f for f in [
 
 # The CQC public API, pulled whole (paged list, then every location document): one partition per pull date.
 CQC_API_FEED = ReleaseFeed(
-    "cqc-api-location", "cqc", "api_locations", parse_api_location,
+    "cqc-api-location", "cqc", "api_locations", guarded("cqc-api-location", parse_api_location),
     keys=("location_id", "source", "level", "service", "domain", "report_date"), scope="whole",
     mirror_dir="cqc/api", partitioned_by="pull date",
     description="CQC public API: every NHS location's current and historic ratings (overall, key questions, "
@@ -90,5 +140,5 @@ CQC_API_FEED = ReleaseFeed(
 CHECK_KINDS: dict[str, Callable[[bytes, str], ParseResult]] = {
     **{kind: spec.parse for kind, spec in FEED_FILES.items()},
     **{kind: spec.parse for kind, spec in RELEASE_FEEDS.items()},
-    "cqc-api-location": parse_api_location,
+    "cqc-api-location": CQC_API_FEED.parse,
 }

@@ -93,11 +93,20 @@ def test_no_icb_marker_q99_and_empty_become_null_and_are_reported():
     assert len(result.warnings) == 2 and result.report()["warnings_total"] == 2
 
 
-def test_windows_1252_text_is_read_with_a_warning():
-    content = etr(etr_row("RA9", name="ST MARY’S NHS TRUST")).decode().encode("cp1252")
+def test_windows_1252_text_is_refused_naming_the_byte_its_row_and_the_likely_encoding():
+    content = etr(GOOD[0], etr_row("RA8", name="ST MARY’S NHS TRUST")).decode().encode("cp1252")
     result = parse_etr(content)
-    assert result.accepted and result.valid.column("name")[0].as_py() == "ST MARY’S NHS TRUST"
-    assert "Windows-1252" in result.warnings[0].message
+    assert not result.accepted and result.rows_valid == 0
+    [error] = result.file_errors
+    assert error.rule == "not_utf8" and error.row == 2
+    offset = content.index(b"\x92")
+    assert f"byte 0x92 at offset {offset} (row 2)" in error.message and "Windows-1252" in error.message
+    assert "ST MARY’S" in error.value  # the line, shown as it would read in the encoding it looks like
+
+
+def test_a_utf8_byte_order_mark_is_accepted():
+    result = parse_etr(b"\xef\xbb\xbf" + etr(*GOOD))
+    assert result.accepted and result.valid.column("organisation_code").to_pylist() == ["RA9", "RBA", "RX1"]
 
 
 def test_icb_cross_check_flags_open_trusts_in_unknown_icbs():

@@ -41,6 +41,14 @@ def test_real_file_reads_the_same_with_crlf_as_published(realdata):
     assert parse_sickness(crlf).valid.equals(parse_sickness(lf).valid)
 
 
+def test_a_complete_last_row_without_a_final_line_end_is_not_truncated():
+    result = parse_sickness(sickness(row("RA1"), row("RA2")).rstrip(b"\r\n"))
+    assert result.accepted and result.rows_valid == 2 and result.errors == []
+    cut = parse_sickness(sickness(row("RA1"), row("RA2")).rstrip(b"\r\n")[:-6])
+    assert not cut.accepted and [q["rule"] for q in cut.quarantined] == ["truncated_record"]
+    assert [e.rule for e in cut.file_errors] == ["truncated_file"]
+
+
 def test_quoted_commas_float_noise_and_types():
     result = parse_sickness(sickness(row()))
     [parsed] = result.valid.to_pylist()

@@ -85,7 +85,7 @@ def test_a_bad_release_fails_its_partition_and_keeps_what_was_stored(mirror):
         failure = next(e for e in result.all_events if e.is_step_failure)
         message = failure.event_specific_data.error.message
         assert "nhs_sickness_absence_2026-05.csv rejected as sickness-absence" in message
-        assert "unknown layout" in message
+        assert "an HTML page where a sickness absence CSV was expected" in message and "[html_page]" in message
         assert (store.state_path.read_text(), store.delta_path("2026-05").read_bytes()) == before
     # the rejected bytes are still landed, as received
     raw = settings.raw_dir / "workforce/sickness_absence"

@@ -12,7 +12,7 @@ from datetime import date
 import pyarrow as pa
 
 from orchestration.feeds.cqc.sheet import DOMAINS, NON_RATINGS, RATINGS
-from orchestration.feeds.report import Issue, ParseResult, display_name
+from orchestration.feeds.report import Issue, ParseResult, decode_text, display_name, future_date_problem
 
 LAYOUT = "cqc-api-location-v1"
 SCHEMA = {
@@ -26,44 +26,60 @@ SCHEMA = {
 def parse_api_location(content: bytes, file: str = "location.json") -> ParseResult:
     result = ParseResult(file=display_name(file), kind="cqc-api-location", layout=None, valid=pa.table({}),
                          max_quarantined_share=0.0)
+    text = decode_text(content, result.file, result.issues)
+    if text is None:
+        return result
     try:
-        document = json.loads(content.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        looks_html = content[:200].lstrip().lower().startswith((b"<!doctype", b"<html"))
-        result.issues.append(Issue("an HTML page, not a JSON document" if looks_html else f"not JSON: {exc}",
-                                   whole_file=True))
+        document = json.loads(text)
+    except ValueError as exc:
+        cut = getattr(exc, "pos", 0) >= len(text.rstrip()) - 1  # the parser ran out of text mid-document
+        result.reject_file(Issue(f"not JSON: {exc}" + ("; the document ends part-way through: it looks truncated"
+                                                       if cut else ""), rule="truncated_file" if cut else "not_json"))
         return result
     if not isinstance(document, dict) or not document.get("locationId"):
-        result.issues.append(Issue("not a CQC location document: no locationId", whole_file=True))
+        result.reject_file(Issue("not a CQC location document: no locationId", rule="unknown_layout"))
         return result
     result.layout = LAYOUT
     entries = list(_entries(document))
     rows = []
+    by_key: dict[tuple, list[int]] = {}
+    record_of: dict[int, str] = {}
+    paths = {n: entry[0] for n, entry in enumerate(entries, 1)}
     for n, (path, source, level, service, domain, rating, report_date, link) in enumerate(entries, 1):
         result.rows += 1
+        record_of[n] = json.dumps({"path": path, "service": service, "domain": domain, "rating": rating,
+                                   "reportDate": report_date})
         problems = []
         if rating not in RATINGS and rating not in NON_RATINGS:
-            problems.append(f"unknown rating {rating!r}")
+            problems.append(Issue(f"unknown rating {rating!r}", n, path, str(rating), rule="unknown_category"))
         if domain not in DOMAINS:
-            problems.append(f"unknown key question {domain!r}")
+            problems.append(Issue(f"unknown key question {domain!r}", n, path, str(domain), rule="unknown_category"))
         parsed_date = None
         try:
             parsed_date = date.fromisoformat(str(report_date)[:10]) if report_date else None
         except ValueError:
-            problems.append(f"report date {report_date!r} is not YYYY-MM-DD")
+            problems.append(Issue(f"report date {report_date!r} is not YYYY-MM-DD", n, path, str(report_date),
+                                  rule="date_format"))
+        if parsed_date is not None:
+            problems.append(future_date_problem(parsed_date, n, path, str(report_date)))
+        problems = [p for p in problems if p is not None]
         if problems:
-            for p in problems:
-                result.issues.append(Issue(p, row=n, column=path, value=str(rating)))
-            result.quarantined.append({"row": n, "reason": f"column {path}: " + "; ".join(problems),
-                                       "record": json.dumps([service, domain, rating, report_date])})
+            result.quarantine_row(n, record_of[n], problems)
             continue
+        by_key.setdefault((source, level, service, domain, parsed_date), []).append(n)
         rows.append({"location_id": document["locationId"], "provider_id": document.get("providerId"),
                      "source": source, "level": level, "service": service, "domain": domain, "rating": rating,
                      "is_rating": rating in RATINGS, "report_date": parsed_date, "report_link_id": link,
                      "registration_status": document.get("registrationStatus"), "_json_path": path,
                      "_source_row": n})
+    # two ratings for one service, key question and report: which one CQC meant cannot be known
+    duplicates = result.quarantine_duplicates(by_key, paths.__getitem__, "rating for", record_of.__getitem__,
+                                              value_of=lambda key: key[3],
+                                              label_of=lambda key: " / ".join(str(k) for k in key if k))
+    rows = [r for r in rows if r["_source_row"] not in duplicates]
     result.valid = pa.table({name: pa.array([r[name] for r in rows], kind) for name, kind in SCHEMA.items()})
-    result.notes = {"location_id": document["locationId"], "historic_reports": len(document.get("historicRatings") or []),
+    result.notes = {"location_id": document["locationId"],
+                    "historic_reports": len(document.get("historicRatings") or []),
                     "registration_status": document.get("registrationStatus")}
     return result
 

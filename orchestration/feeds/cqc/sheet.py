@@ -14,7 +14,9 @@ from datetime import date, datetime
 
 import pyarrow as pa
 
-from orchestration.feeds.report import Issue, ParseResult, csv_records, decode_text, display_name
+from orchestration.feeds.report import (ZIP_MAGIC, Issue, ParseResult, as_record, csv_records, decode_text,
+                                        detect_layout, display_name, drop_truncated, future_date_problem, key_problem,
+                                        open_workbook)
 
 KEY_QUESTIONS = ["Safe", "Effective", "Caring", "Responsive", "Well-led"]
 DOMAINS = ["Overall", *KEY_QUESTIONS]
@@ -51,67 +53,53 @@ SCHEMA = {
 }
 
 
-def _container(content: bytes) -> str:
-    if content.startswith(b"PK\x03\x04"):
-        try:
-            names = zipfile.ZipFile(io.BytesIO(content)).namelist()
-        except zipfile.BadZipFile:
-            return "damaged zip"
-        if "mimetype" in names and b"opendocument.spreadsheet" in zipfile.ZipFile(io.BytesIO(content)).read("mimetype"):
-            return "ods"
-        if "xl/workbook.xml" in names:
-            return "xlsx"
-        return "zip"
-    head = content[:512].lstrip().lower()
-    if head.startswith((b"<!doctype html", b"<html", b"<?xml")):
-        return "html"
-    return "csv"
-
-
 def parse_ratings_sheet(content: bytes, file: str = "Latest_ratings.ods") -> ParseResult:
     result = ParseResult(file=display_name(file), kind="cqc-ratings-sheet", layout=None, valid=pa.table({}),
                          max_quarantined_share=MAX_QUARANTINED_SHARE)
-    container = _container(content)
-    result.notes["format"] = container
-    sheets: dict[str, list[list]] = {}
-    if container in ("ods", "xlsx"):
-        from python_calamine import CalamineWorkbook
-
-        try:
-            book = CalamineWorkbook.from_filelike(io.BytesIO(content))
-        except Exception as exc:  # calamine raises its own errors for damaged workbooks
-            result.issues.append(Issue(f"cannot be read as {container}: {exc}", whole_file=True))
+    if content.startswith(ZIP_MAGIC):  # .ods and .xlsx are zips
+        book = open_workbook(content, result, "a ratings spreadsheet (.ods or .xlsx)")
+        if book is None:
             return result
+        result.notes["format"] = "xlsx" if "xl/workbook.xml" in zipfile.ZipFile(io.BytesIO(content)).namelist() \
+            else "ods"
         missing = [s for s in SHEETS if s not in book.sheet_names]
         if missing:
-            result.issues.append(Issue(f"no sheet named {missing}; the workbook has {book.sheet_names}",
-                                       whole_file=True))
+            result.reject_file(Issue(f"no sheet named {missing}: renamed or missing; the workbook has sheets "
+                                     f"{book.sheet_names}", value=", ".join(book.sheet_names), rule="missing_sheet"))
             return result
         sheets = {name: book.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in SHEETS}
-    elif container == "csv":
+        text = None
+    else:  # one sheet saved as CSV
+        result.notes["format"] = "csv"
         text = decode_text(content, result.file, result.issues)
-        records = csv_records(text) if text is not None else []
+        if text is None:
+            return result
+        records = csv_records(text)  # blank lines kept: row numbers are the file's line numbers
         first = next((r[0].strip() for r in records[:HEADER_SEARCH_ROWS] if r and r[0].strip() in SHEETS.values()),
                      None)
         if first is None:
-            result.issues.append(Issue("no header row starting 'Location ID' or 'Provider ID' in the first "
-                                       f"{HEADER_SEARCH_ROWS} rows", whole_file=True))
+            result.reject_file(Issue("no header row starting 'Location ID' or 'Provider ID' in the first "
+                                     f"{HEADER_SEARCH_ROWS} rows", rule="unknown_layout"))
             return result
         sheets = {next(s for s, h in SHEETS.items() if h == first): records}
-    else:
-        result.issues.append(Issue(f"not a ratings spreadsheet: the file is {'an HTML page' if container == 'html' else 'a ' + container}",
-                                   whole_file=True))
-        return result
 
-    rows: list[dict] = []
-    layouts = []
+    # every sheet's layout first: a file is refused whole before any of its rows is counted
+    found = {}
     for sheet, records in sheets.items():
-        layout = _parse_sheet(sheet, records, result, rows)
-        if layout is None:
+        found[sheet] = _sheet_layout(sheet, records, result)
+        if found[sheet] is None:
             return result
-        layouts.append(layout)
+    rows: list[dict] = []
+    for sheet, records in sheets.items():
+        layout, header_at, header = found[sheet]
+        if text is not None:
+            kept = drop_truncated(text, records, len(header), result, first_row=1)
+            result.rows += len(records) - len(kept)
+            records = kept
+        rows += _parse_rows(sheet, records, header_at, header, result)
+    layouts = [layout for layout, _, _ in found.values()]
     result.layout = next((l for l in layouts if l.startswith("cqc-latest-ratings")), layouts[0])
-    _quarantine_duplicates(rows, result)
+    result.quarantined.sort(key=lambda q: q["row"])
     result.valid = pa.table({name: pa.array([r[name] for r in rows], kind) for name, kind in SCHEMA.items()})
     result.notes.update({
         "ratings": dict(Counter(r["rating"] for r in rows).most_common()),
@@ -121,30 +109,38 @@ def parse_ratings_sheet(content: bytes, file: str = "Latest_ratings.ods") -> Par
     return result
 
 
-def _parse_sheet(sheet: str, records: list[list], result: ParseResult, rows: list[dict]) -> str | None:
+def _sheet_layout(sheet: str, records: list[list], result: ParseResult):
+    """(layout, header row index, header) of one sheet; None after refusing the file."""
     first_column = SHEETS[sheet]
     header_at = next((i for i, r in enumerate(records[:HEADER_SEARCH_ROWS]) if r and str(r[0]).strip() == first_column),
                      None)
     if header_at is None:
-        result.issues.append(Issue(f"sheet {sheet}: no header row starting {first_column!r} in the first "
-                                   f"{HEADER_SEARCH_ROWS} rows", whole_file=True))
+        result.reject_file(Issue(f"sheet {sheet}: no header row starting {first_column!r} in the first "
+                                 f"{HEADER_SEARCH_ROWS} rows", rule="unknown_layout"))
         return None
-    header = [str(h).strip() for h in records[header_at]]
+    header = [str(h if h is not None else "").strip() for h in records[header_at]]
     while header and header[-1] == "":
         header.pop()
     layouts = LOCATION_LAYOUTS if sheet == "Locations" else {"cqc-latest-ratings-providers": PROVIDER_COLUMNS}
-    layout = next((name for name, columns in layouts.items() if header == columns), None)
+    layout, difference = detect_layout(header, layouts)
     if layout is None:
-        name, columns = max(layouts.items(), key=lambda kv: len(set(kv[1]) & set(header)))
-        result.issues.append(Issue(
-            f"sheet {sheet}: unknown layout (closest {name}: missing {[c for c in columns if c not in header] or 'none'}, "
-            f"unexpected {[c for c in header if c not in columns] or 'none'})", row=header_at + 1, whole_file=True))
+        result.reject_file(Issue(f"sheet {sheet}: unknown layout: {difference}", row=header_at + 1,
+                                 rule="unknown_layout"))
         return None
+    if all(all(_blank(v) for v in r) for r in records[header_at + 1:]):
+        result.reject_file(Issue(f"sheet {sheet}: a header and no data rows", row=header_at + 1, rule="header_only"))
+        return None
+    return layout, header_at, header
+
+
+def _parse_rows(sheet: str, records: list[list], header_at: int, header: list[str], result: ParseResult) -> list[dict]:
     result.notes.setdefault("preamble_rows", {})[sheet] = header_at
     position = {c.replace("ICB", "CCG"): i for i, c in enumerate(header)}
     padding = 0
     level = "location" if sheet == "Locations" else "provider"
     prefix = "Location" if level == "location" else "Provider"
+    rows: list[dict] = []
+    cells_of: dict[int, list[str]] = {}
     for index in range(header_at + 1, len(records)):
         record = records[index]
         if all(_blank(v) for v in record):
@@ -153,34 +149,45 @@ def _parse_sheet(sheet: str, records: list[list], result: ParseResult, rows: lis
         row_number = index + 1  # as a spreadsheet shows it
         result.rows += 1
         cells = [_as_text(v) for v in record] + [""] * (len(header) - len(record))
+        cells_of[row_number] = cells
 
         def get(column: str) -> str:
             return cells[position[column]]
 
-        problems = []
+        problems: list[Issue | None] = []
         if len([v for v in record[len(header):] if not _blank(v)]):
-            problems.append(Issue(f"{len(record)} cells where the header has {len(header)}", row_number))
+            problems.append(Issue(f"{len(record)} cells where the header has {len(header)}", row_number,
+                                  rule="column_count"))
         ident = get(f"{prefix} ID")
-        if not ident:
-            problems.append(Issue("empty id", row_number, f"{prefix} ID"))
+        problems.append(key_problem(ident, row_number, f"{prefix} ID", "id"))
+        problems.append(key_problem(get("Service / Population Group"), row_number, "Service / Population Group",
+                                    "a service or population group"))
         domain = get("Domain")
-        if domain not in DOMAINS:
-            problems.append(Issue(f"unknown domain {domain!r} (expected one of {DOMAINS})", row_number, "Domain", domain))
+        problems.append(key_problem(domain, row_number, "Domain", "domain"))
+        if problems[-1] is None and domain not in DOMAINS:
+            problems.append(Issue(f"unknown domain {domain!r} (expected one of {DOMAINS})", row_number, "Domain",
+                                  domain, rule="unknown_category"))
         rating = get("Latest Rating")
         if rating not in RATINGS and rating not in NON_RATINGS:
-            problems.append(Issue(f"unknown rating {rating!r}", row_number, "Latest Rating", rating))
-        published = _as_date(record[position["Publication Date"]] if position["Publication Date"] < len(record) else "")
-        if published is None:
-            problems.append(Issue(f"publication date {get('Publication Date')!r} is not a date", row_number,
-                                  "Publication Date", get("Publication Date")))
+            problems.append(Issue(f"unknown rating {rating!r}", row_number, "Latest Rating", rating,
+                                  rule="unknown_category"))
+        problems.append(key_problem(get("Publication Date"), row_number, "Publication Date", "publication date"))
+        published = None
+        if problems[-1] is None:
+            published = _as_date(record[position["Publication Date"]])
+            if published is None:
+                problems.append(Issue(f"publication date {get('Publication Date')!r} is not a date", row_number,
+                                      "Publication Date", get("Publication Date"), rule="date_format"))
+            else:
+                problems.append(future_date_problem(published, row_number, "Publication Date",
+                                                    get("Publication Date")))
         inherited = get("Inherited Rating (Y/N)").upper()
         if inherited not in ("Y", "N"):
             problems.append(Issue(f"inherited flag {inherited!r} is not Y or N", row_number, "Inherited Rating (Y/N)",
-                                  inherited))
+                                  inherited, rule="unknown_category"))
+        problems = [p for p in problems if p is not None]
         if problems:
-            result.issues.extend(problems)
-            result.quarantined.append({"row": row_number, "record": f"{sheet}: " + ",".join(cells), "reason": "; ".join(
-                f"column {p.column}: {p.message}" if p.column else p.message for p in problems)})
+            result.quarantine_row(row_number, f"{sheet}: " + as_record(cells), problems)
             continue
         rows.append({
             "level": level, "provider_id": get("Provider ID"),
@@ -194,26 +201,14 @@ def _parse_sheet(sheet: str, records: list[list], result: ParseResult, rows: lis
             "inherited": inherited == "Y", "url": get("URL"), "_sheet": sheet, "_source_row": row_number,
         })
     result.notes.setdefault("padding_rows_ignored", {})[sheet] = padding
-    return layout
-
-
-def _quarantine_duplicates(rows: list[dict], result: ParseResult) -> None:
-    seen: dict[tuple, list[int]] = {}
-    for i, r in enumerate(rows):
-        seen.setdefault((r["level"], r["provider_id"], r["location_id"], r["service_population_group"], r["domain"]),
-                        []).append(i)
-    drop = set()
-    for key, indexes in seen.items():
-        if len(indexes) > 1:
-            for i in indexes:
-                r = rows[i]
-                result.issues.append(Issue(f"duplicate rating for {key}", r["_source_row"], "Domain", r["domain"]))
-                result.quarantined.append({"row": r["_source_row"], "record": f"{r['_sheet']}: {key}",
-                                           "reason": "column Domain: duplicate level, id, service and domain"})
-                drop.add(i)
-    if drop:
-        rows[:] = [r for i, r in enumerate(rows) if i not in drop]
-        result.quarantined.sort(key=lambda q: q["row"])
+    by_key: dict[tuple, list[int]] = {}
+    for r in rows:
+        by_key.setdefault((r["level"], r["provider_id"], r["location_id"], r["service_population_group"],
+                           r["domain"]), []).append(r["_source_row"])
+    duplicates = result.quarantine_duplicates(
+        by_key, "Domain", "rating for", lambda n: f"{sheet}: " + as_record(cells_of[n]), value_of=lambda key: key[-1],
+        label_of=lambda key: " / ".join(k for k in key[1:] if k))
+    return [r for r in rows if r["_source_row"] not in duplicates]
 
 
 def _blank(value) -> bool:

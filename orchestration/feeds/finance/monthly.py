@@ -6,12 +6,14 @@ one row per trust and month, year-to-date figures in £000, enough for the five 
 from __future__ import annotations
 
 import calendar
-from collections import Counter
-from datetime import datetime
+from collections import Counter, defaultdict
+from datetime import date, datetime
 
 import pyarrow as pa
 
-from orchestration.feeds.report import Issue, ParseResult, display_name, open_csv_with_layout, read_numbers
+from orchestration.feeds.reference import OdsTrusts
+from orchestration.feeds.report import (Issue, ParseResult, display_name, future_date_problem, key_problem,
+                                        open_csv_with_layout, read_numbers)
 
 NUMBERS = {
     "YTD Plan Surplus (£000)": "ytd_plan_surplus", "YTD Actual Surplus (£000)": "ytd_actual_surplus",
@@ -28,46 +30,58 @@ LAYOUTS = {"oversight-finance-return-v1": ["Org Code", "Org Name", "Financial Ye
 MAX_QUARANTINED_SHARE = 0.0  # a return per trust: any bad row stops the month, to be resubmitted
 
 
-def parse_finance_monthly(content: bytes, file: str = "finance_return.csv") -> ParseResult:
+def parse_finance_monthly(content: bytes, file: str = "finance_return.csv",
+                          reference: OdsTrusts | None = None) -> ParseResult:
+    """With `reference` (ODS trusts), a code that is not a trust, or a trust closed before the period, is
+    quarantined: only trusts make this return."""
     result = ParseResult(file=display_name(file), kind="finance-monthly", layout=None, valid=pa.table({}),
                          max_quarantined_share=MAX_QUARANTINED_SHARE, notes={"access": "restricted"})
     opened = open_csv_with_layout(content, result, LAYOUTS)
     if opened is None:
         return result
     position, data = opened
-    rows, seen, markers = [], {}, Counter()
-    for index, record in enumerate(data, start=2):
-        problems = []
+    parsed: dict[int, dict] = {}
+    by_key: dict[tuple, list[int]] = defaultdict(list)
+    markers: Counter = Counter()
+    for row, record in enumerate(data, start=2):
         if len(record) != len(position):
-            problems.append(Issue(f"expected {len(position)} columns, found {len(record)}", index))
-        else:
-            value = {"org_code": record[0].strip(), "org_name": record[1].strip(), "financial_year": record[2].strip()}
-            try:
-                period_end = datetime.strptime(record[position["Period End"]].strip(), "%d/%m/%Y").date()
-                value["period_end"] = period_end
-                if period_end.day != calendar.monthrange(period_end.year, period_end.month)[1]:
-                    problems.append(Issue("period end is not a month end", index, "Period End", record[4]))
-            except ValueError:
-                problems.append(Issue(f"{record[4]!r} is not DD/MM/YYYY", index, "Period End", record[4]))
-            try:
-                value["month_number"] = int(record[position["Month Number"]])
-                if not 1 <= value["month_number"] <= 12:
-                    raise ValueError
-            except ValueError:
-                problems.append(Issue(f"{record[3]!r} is not a month number 1–12", index, "Month Number", record[3]))
-            if not value["org_code"]:
-                problems.append(Issue("organisation code is empty", index, "Org Code"))
-            read_numbers(record, position, NUMBERS, index, value, problems, markers, frozenset(SIGNED))
-            key = (value.get("org_code"), value.get("period_end"))
-            if not problems and key in seen:
-                problems.append(Issue(f"a second return for {key[0]} in this period (row {seen[key]})", index, "Org Code"))
-        if problems:
-            result.issues.extend(problems)
-            result.quarantined.append({"row": index, "record": ",".join(record), "reason": "; ".join(
-                f"column {p.column}: {p.message}" if p.column else p.message for p in problems)})
+            result.quarantine_row(row, record, [Issue(f"expected {len(position)} columns, found {len(record)}", row,
+                                                      rule="column_count")])
             continue
-        seen[key] = index
-        rows.append(dict(value, _source_row=index))
+        problems: list[Issue | None] = []
+        cell = {column: record[i].strip() for column, i in position.items()}
+        value = {"org_code": cell["Org Code"], "org_name": cell["Org Name"], "financial_year": cell["Financial Year"]}
+        value["period_end"] = _period_end(cell["Period End"], row, problems)
+        problems.append(key_problem(cell["Org Code"], row, "Org Code", "organisation code"))
+        if problems[-1] is None and reference is not None and value["period_end"] is not None:
+            period_end = value["period_end"]
+            problems.append(reference.problem(value["org_code"], period_end.replace(day=1), f"{period_end:%B %Y}",
+                                              row, "Org Code", trusts_only=True))
+        problems.append(key_problem(cell["Month Number"], row, "Month Number", "month number"))
+        if problems[-1] is None:
+            try:
+                value["month_number"] = int(cell["Month Number"])
+            except ValueError:
+                problems.append(Issue(f"{cell['Month Number']!r} is not a whole number", row, "Month Number",
+                                      cell["Month Number"], rule="not_a_number"))
+            else:
+                if not 1 <= value["month_number"] <= 12:
+                    problems.append(Issue(f"month number {value['month_number']} is outside 1–12", row,
+                                          "Month Number", cell["Month Number"], rule="out_of_range"))
+        problems = [p for p in problems if p is not None]
+        read_numbers(record, position, NUMBERS, row, value, problems, markers, frozenset(SIGNED))
+        if problems:
+            result.quarantine_row(row, record, problems)
+            continue
+        parsed[row] = dict(value, _source_row=row)
+        by_key[(value["org_code"], value["period_end"])].append(row)
+
+    # two returns for one trust and period: neither can be trusted, so both are held back for resubmission
+    for row in result.quarantine_duplicates(by_key, "Org Code", "return for", lambda r: data[r - 2],
+                                            value_of=lambda key: key[0],
+                                            label_of=lambda key: f"{key[0]} in {key[1]:%B %Y}"):
+        del parsed[row]
+    rows = [v for _, v in sorted(parsed.items())]
     schema = {"org_code": pa.string(), "org_name": pa.string(), "financial_year": pa.string(),
               "month_number": pa.int32(), "period_end": pa.date32()}
     for out in NUMBERS.values():
@@ -76,4 +90,24 @@ def parse_finance_monthly(content: bytes, file: str = "finance_return.csv") -> P
     result.valid = pa.table({name: pa.array([r[name] for r in rows], kind) for name, kind in schema.items()})
     result.notes.update({"periods": sorted({r["period_end"].isoformat() for r in rows}), "trusts": len(rows),
                          "missing_markers": dict(markers)})
+    if reference is not None:
+        result.notes["organisations_checked_against"] = reference.source
     return result
+
+
+def _period_end(raw: str, row: int, problems: list) -> date | None:
+    problem = key_problem(raw, row, "Period End", "period end date")
+    if problem is None:
+        try:
+            period_end = datetime.strptime(raw, "%d/%m/%Y").date()
+        except ValueError:
+            problem = Issue(f"{raw!r} is not DD/MM/YYYY", row, "Period End", raw, rule="date_format")
+        else:
+            if period_end.day != calendar.monthrange(period_end.year, period_end.month)[1]:
+                problem = Issue("period end is not a month end", row, "Period End", raw, rule="not_month_end")
+            else:
+                problem = future_date_problem(period_end, row, "Period End", raw)
+            if problem is None:
+                return period_end
+    problems.append(problem)
+    return None

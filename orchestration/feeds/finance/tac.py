@@ -7,15 +7,17 @@ are reported (a warning), kept, and left for the mapping to decide.
 from __future__ import annotations
 
 import csv
-import io
 import re
-from collections import Counter
+from collections import Counter, defaultdict
+from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
 
 from orchestration.feeds.missing import parse_number
-from orchestration.feeds.report import Issue, ParseResult, display_name
+from orchestration.feeds.reference import OdsTrusts
+from orchestration.feeds.report import (Issue, ParseResult, detect_layout, display_name, future_date_problem,
+                                        key_problem, open_workbook)
 
 SHEET = "All data"
 KEY_COLUMNS = ["WorkSheetName", "TableID", "MainCode", "RowNumber", "SubCode", "Organisation code", "Organisation name"]
@@ -47,18 +49,17 @@ def _text(value) -> str:
     return "" if value is None else str(value).strip()
 
 
-def parse_tac(content: bytes, file: str = "TAC.xlsx") -> ParseResult:
-    from python_calamine import CalamineWorkbook
-
+def parse_tac(content: bytes, file: str = "TAC.xlsx", reference: OdsTrusts | None = None) -> ParseResult:
+    """With `reference` (ODS trusts), a code that is not a trust, or a trust closed before the financial year began,
+    is quarantined: only trusts file these accounts."""
     result = ParseResult(file=display_name(file), kind="tac", layout=None, valid=pa.table({}),
                          max_quarantined_share=MAX_QUARANTINED_SHARE)
-    try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(content))
-    except Exception as exc:  # calamine raises its own error types for what is not a workbook
-        result.issues.append(Issue(f"not an Excel workbook ({exc})", whole_file=True))
+    book = open_workbook(content, result, "an Excel workbook (.xlsx)")
+    if book is None:
         return result
     if SHEET not in book.sheet_names:
-        result.issues.append(Issue(f"no sheet named {SHEET!r}; the workbook has {book.sheet_names}", whole_file=True))
+        result.reject_file(Issue(f"no sheet named {SHEET!r}: it may have been renamed; the workbook has sheets "
+                                 f"{book.sheet_names}", value=", ".join(book.sheet_names), rule="missing_sheet"))
         return result
     # the financial year: stated in a notes sheet, else in the file name
     year = None
@@ -69,26 +70,32 @@ def parse_tac(content: bytes, file: str = "TAC.xlsx") -> ParseResult:
                 year = year or (match and match.group(0))
     year = year or (YEAR.search(result.file) and YEAR.search(result.file).group(0))
     if not year:
-        result.issues.append(Issue("no financial year (YYYY-YY) in a notes sheet or the file name", whole_file=True))
+        result.reject_file(Issue("no financial year (YYYY-YY) in a notes sheet or the file name",
+                                 rule="no_financial_year"))
+        return result
+    year_start = date(int(year[:4]), 4, 1)
+    year_problem = future_date_problem(date(year_start.year + 1, 3, 31), 1, "financial year", year)
+    if year_problem is not None:
+        result.reject_file(year_problem)
         return result
     records = book.get_sheet_by_name(SHEET).to_python()
     header = [_text(h) for h in (records[0] if records else [])]
-    layout = next((n for n, cols in LAYOUTS.items() if header == cols), None)
+    layout, difference = detect_layout(header, LAYOUTS)
     if layout is None:
-        name, cols = max(LAYOUTS.items(), key=lambda kv: len(set(kv[1]) & set(header)))
-        result.issues.append(Issue(f"unknown layout (closest {name}: missing {[c for c in cols if c not in header] or 'none'}, "
-                                   f"unexpected {[c for c in header if c not in cols] or 'none'})", row=1,
-                                   whole_file=True))
+        result.reject_file(Issue(f"sheet {SHEET!r}: unknown layout: {difference}", row=1, rule="unknown_layout"))
         return result
     result.layout = layout
     value_column = header[-1]
-    rows, seen, markers = [], {}, Counter()
+    parsed: dict[int, dict] = {}
+    by_key: dict[tuple, list[int]] = defaultdict(list)
+    cells_of: dict[int, list[str]] = {}
+    markers: Counter = Counter()
     for index, record in enumerate(records[1:], start=2):
         if all(v is None or _text(v) == "" for v in record):
             continue
         result.rows += 1
         cells = [_text(v) for v in record] + [""] * (len(header) - len(record))
-        problems = []
+        problems: list[Issue | None] = []
         raw_value = record[7] if len(record) > 7 else ""
         value, reason = (float(raw_value), None) if isinstance(raw_value, (int, float)) else (None, None)
         if not isinstance(raw_value, (int, float)):
@@ -96,31 +103,42 @@ def parse_tac(content: bytes, file: str = "TAC.xlsx") -> ParseResult:
                 value, reason = parse_number(_text(raw_value))
             except ValueError:
                 problems.append(Issue(f"{_text(raw_value)!r} is not a number or a missing-value marker", index,
-                                      value_column, _text(raw_value)))
+                                      value_column, _text(raw_value), rule="not_a_number"))
         if reason:
             markers[_text(raw_value) or "(empty)"] += 1
-        for column in ("SubCode", "Organisation code"):
-            if not cells[header.index(column)]:
-                problems.append(Issue(f"{column} is empty", index, column))
-        key = (cells[5], cells[4], cells[2], cells[3])
-        if not problems and key in seen:
-            problems.append(Issue(f"duplicate organisation and subcode (also row {seen[key]})", index, "SubCode", cells[4]))
+        problems.append(key_problem(cells[4], index, "SubCode", "subcode"))
+        problems.append(key_problem(cells[5], index, "Organisation code", "organisation code"))
+        if problems[-1] is None and reference is not None:
+            problems.append(reference.problem(cells[5], year_start, f"financial year {year}", index,
+                                              "Organisation code", trusts_only=True))
+        problems = [p for p in problems if p is not None]
         if problems:
-            result.issues.extend(problems)
-            result.quarantined.append({"row": index, "record": ",".join(cells), "reason": "; ".join(
-                f"column {p.column}: {p.message}" for p in problems)})
+            result.quarantine_row(index, cells, problems)
             continue
-        seen[key] = index
-        rows.append({"financial_year": year, "org_code": cells[5], "org_name": cells[6], "worksheet_name": cells[0],
-                     "table_id": cells[1], "main_code": cells[2], "row_number": cells[3], "subcode": cells[4],
-                     "value_gbp_thousands": value, "value_missing_reason": reason, "_source_row": index})
+        cells_of[index] = cells
+        by_key[(cells[5], cells[4], cells[2], cells[3])].append(index)
+        parsed[index] = {"financial_year": year, "org_code": cells[5], "org_name": cells[6],
+                         "worksheet_name": cells[0], "table_id": cells[1], "main_code": cells[2],
+                         "row_number": cells[3], "subcode": cells[4], "value_gbp_thousands": value,
+                         "value_missing_reason": reason, "_source_row": index}
+    if result.rows == 0:
+        result.reject_file(Issue(f"sheet {SHEET!r} has a header and no data rows", row=1, rule="header_only"))
+        return result
+    for row in result.quarantine_duplicates(by_key, "SubCode", "organisation, subcode, main code and row number",
+                                            lambda r: cells_of[r], value_of=lambda key: key[1],
+                                            label_of=lambda key: " / ".join(key)):
+        del parsed[row]
+    rows = [v for _, v in sorted(parsed.items())]
     result.valid = pa.table({name: pa.array([r[name] for r in rows], kind) for name, kind in SCHEMA.items()})
     known = known_subcodes().get(year, set())
     seen_codes = {r["subcode"] for r in rows}
     unmapped = sorted(seen_codes - known)
     missing = sorted(known - seen_codes)
     if missing:
-        result.issues.append(Issue(f"subcodes mapped for {year} but absent from the file: {missing}", severity="warning"))
+        result.issues.append(Issue(f"subcodes mapped for {year} but absent from the file: {missing}",
+                                   severity="warning", rule="mapped_subcode_absent"))
     result.notes = {"financial_year": year, "organisations": len({r["org_code"] for r in rows}),
                     "subcodes": len(seen_codes), "subcodes_not_in_mapping": unmapped, "missing_markers": dict(markers)}
+    if reference is not None:
+        result.notes["organisations_checked_against"] = reference.source
     return result

@@ -11,7 +11,8 @@ from datetime import date, datetime
 
 import pyarrow as pa
 
-from orchestration.feeds.report import Issue, ParseResult, csv_records, decode_text, display_name
+from orchestration.feeds.report import (Issue, ParseResult, display_name, drop_truncated, key_problem,
+                                        read_csv_records, zip_member)
 
 # etr.csv: no header, 27 columns (1-based positions as published). Unnamed positions are always empty.
 ETR_LAYOUT = "ods-etr-27"
@@ -46,66 +47,59 @@ def _column_name(columns: dict[int, str], position: int) -> str:
     return f"{position} ({columns[position]})"
 
 
-def _quarantine(result: ParseResult, row: int, record: list[str], problems: list[Issue]) -> None:
-    result.issues.extend(problems)
-    result.quarantined.append({
-        "row": row,
-        "reason": "; ".join(f"column {p.column}: {p.message}" if p.column else p.message for p in problems),
-        "record": ",".join(record),
-    })
+def _code_problem(value: str, row: int, column: str, what: str) -> Issue | None:
+    problem = key_problem(value, row, column, what)
+    if problem is None and not ORG_CODE.match(value):
+        problem = Issue(f"{what} {value!r} is not 3–6 upper-case letters or digits", row, column, value,
+                        rule="code_format")
+    return problem
 
 
-def _duplicates(rows_by_key: dict[str, list[int]], result: ParseResult, column: str, what: str) -> set[int]:
-    """Every row of a duplicated key is quarantined: which copy is right cannot be known."""
-    bad: set[int] = set()
-    for key, rows in rows_by_key.items():
-        if len(rows) > 1:
-            for r in rows:
-                others = ", ".join(str(o) for o in rows if o != r)
-                result.issues.append(Issue(f"duplicate {what} {key} (also at row {others})", row=r, column=column, value=key))
-                bad.add(r)
-    return bad
+def _date_problem(value: str, row: int, column: str, what: str) -> tuple[date | None, Issue | None]:
+    problem = key_problem(value, row, column, what)
+    if problem is not None:
+        return None, problem
+    try:
+        return _date(value), None
+    except ValueError:
+        return None, Issue(f"{what} {value!r} is not a YYYYMMDD date", row, column, value, rule="date_format")
 
 
 def _headerless_layout(records: list[list[str]], width: int, layout: str, result: ParseResult) -> bool:
     """A headerless file is recognised by its width; most rows must have it, else the layout is unknown."""
-    if not records:
-        result.issues.append(Issue("file is empty: no rows", whole_file=True))
-        return False
     widths = [len(r) for r in records]
     matching = sum(1 for w in widths if w == width)
     if matching * 2 <= len(records):
         common = max(set(widths), key=widths.count)
-        result.issues.append(Issue(
-            f"unknown layout: expected {width} columns per row ({layout}), most rows have {common}", whole_file=True))
+        result.reject_file(Issue(f"unknown layout: expected {width} columns per row ({layout}), most rows have "
+                                 f"{common}", rule="unknown_layout"), records)
         return False
-    if records[0] and records[0][0].strip().lower().replace(" ", "_") in {"organisation_code", "code", "org_code"}:
-        result.issues.append(Issue(f"unknown layout: first row looks like a header, {layout} has none", row=1, whole_file=True))
+    if records[0] and records[0][0].strip().lower().replace(" ", "_") in {"organisation_code", "code", "org_code",
+                                                                             "old_code"}:
+        result.reject_file(Issue(f"unknown layout: first row looks like a header, {layout} has none", row=1,
+                                 rule="unknown_layout"), records)
         return False
     result.layout = layout
     return True
 
 
-def _reject_all(result: ParseResult, records: list[list[str]], first_row: int) -> None:
-    """A refused file still accounts for every row: all of them go to quarantine."""
-    result.quarantined = [{"row": i, "reason": "file rejected", "record": ",".join(r)}
-                          for i, r in enumerate(records, first_row)]
-
-
-def _open_headerless(content: bytes, file: str, kind: str, width: int, layout: str):
-    """Decode and split a headerless file; (result, None) when it cannot be read in this layout."""
+def _open_headerless(content: bytes, file: str, kind: str, width: int, layout: str, member: str):
+    """Unzip (ODS publishes `etr.zip` holding `etr.csv`), decode and split a headerless file; (result, None) when it
+    cannot be read in this layout. A last row cut short is quarantined here and the file refused."""
     result = ParseResult(file=display_name(file), kind=kind, layout=None, valid=pa.table({}))
-    text = decode_text(content, result.file, result.issues)
-    records = [r for r in (csv_records(text) if text is not None else []) if r]  # a trailing blank line is not a row
-    result.rows = len(records)
-    if text is None or not _headerless_layout(records, width, layout, result):
-        _reject_all(result, records, first_row=1)
+    content = zip_member(content, result, lambda name: name.rsplit("/", 1)[-1].lower() == member, member)
+    read = read_csv_records(content, result) if content is not None else None
+    if read is None:
         return result, None
-    return result, records
+    text, records = read  # a trailing blank line is not a row
+    result.rows = len(records)
+    if not _headerless_layout(records, width, layout, result):
+        return result, None
+    return result, drop_truncated(text, records, width, result, first_row=1)
 
 
 def parse_etr(content: bytes, file: str = "etr.csv") -> ParseResult:
-    result, records = _open_headerless(content, file, "ods-trusts", ETR_WIDTH, ETR_LAYOUT)
+    result, records = _open_headerless(content, file, "ods-trusts", ETR_WIDTH, ETR_LAYOUT, "etr.csv")
     if records is None:
         return result
 
@@ -115,47 +109,44 @@ def parse_etr(content: bytes, file: str = "etr.csv") -> ParseResult:
     for row, record in enumerate(records, start=1):
         problems: list[Issue] = []
         if len(record) != ETR_WIDTH:
-            problems.append(Issue(f"expected {ETR_WIDTH} columns, found {len(record)}", row=row))
-            _quarantine(result, row, record, problems)
+            problems.append(Issue(f"expected {ETR_WIDTH} columns, found {len(record)}", row=row, rule="column_count"))
+            result.quarantine_row(row, record, problems)
             continue
         value = {name: record[p - 1].strip() for p, name in ETR_COLUMNS.items()}
         code = value["organisation_code"]
-        if not ORG_CODE.match(code):
-            problems.append(Issue(f"organisation code {code!r} is not 3–6 upper-case letters or digits", row, col(1), code))
+        problems.append(_code_problem(code, row, col(1), "organisation code"))
         if not value["name"]:
-            problems.append(Issue("name is empty", row, col(2)))
+            problems.append(Issue("name is empty", row, col(2), rule="empty_value"))
         if value["national_grouping"] and not REGION_CODE.match(value["national_grouping"]):
-            problems.append(Issue(f"national grouping {value['national_grouping']!r} is not a region code like Y56", row, col(3), value["national_grouping"]))
+            problems.append(Issue(f"national grouping {value['national_grouping']!r} is not a region code like Y56",
+                                  row, col(3), value["national_grouping"], rule="code_format"))
         icb = value["high_level_health_geography"]
         if icb not in NO_ICB_MARKERS and not ICB_CODE.match(icb):
-            problems.append(Issue(f"high level health geography {icb!r} is not an ICB code like QYG", row, col(4), icb))
-        try:
-            value["open_date"] = _date(value["open_date"])
-        except ValueError:
-            problems.append(Issue(f"open date {value['open_date']!r} is not a YYYYMMDD date", row, col(11), value["open_date"]))
+            problems.append(Issue(f"high level health geography {icb!r} is not an ICB code like QYG", row, col(4), icb,
+                                  rule="code_format"))
+        # ODS announces future openings and closures: dates after today are real here, not errors
+        value["open_date"], problem = _date_problem(value["open_date"], row, col(11), "open date")
+        problems.append(problem)
         if value["close_date"]:
-            try:
-                value["close_date"] = _date(value["close_date"])
-            except ValueError:
-                problems.append(Issue(f"close date {value['close_date']!r} is not a YYYYMMDD date", row, col(12), value["close_date"]))
+            value["close_date"], problem = _date_problem(value["close_date"], row, col(12), "close date")
+            problems.append(problem)
         else:
             value["close_date"] = None
+        problems = [p for p in problems if p is not None]
         if not problems and value["close_date"] and value["close_date"] < value["open_date"]:
-            problems.append(Issue(f"close date {value['close_date']} is before open date {value['open_date']}", row, col(12)))
+            problems.append(Issue(f"close date {value['close_date']} is before open date {value['open_date']}", row,
+                                  col(12), record[11].strip(), rule="date_order"))
         if problems:
-            _quarantine(result, row, record, problems)
+            result.quarantine_row(row, record, problems)
             continue
         value["high_level_health_geography"] = None if icb in NO_ICB_MARKERS else icb
         value["national_grouping"] = value["national_grouping"] or None
         parsed[row] = value
         rows_by_code[code].append(row)
 
-    for row in sorted(_duplicates(rows_by_code, result, col(1), "organisation code")):
-        record = records[row - 1]
+    for row in result.quarantine_duplicates(rows_by_code, col(1), "organisation code", lambda r: records[r - 1]):
         del parsed[row]
-        result.quarantined.append({"row": row, "reason": f"column {col(1)}: duplicate organisation code", "record": ",".join(record)})
 
-    result.quarantined.sort(key=lambda q: q["row"])
     rows = [dict(v, _source_row=r) for r, v in sorted(parsed.items())]
     result.valid = _table(rows, {
         **{name: pa.string() for name in ETR_COLUMNS.values()},
@@ -172,7 +163,7 @@ def _etr_notes(result: ParseResult, rows: list[dict]) -> None:
     for r in without_icb:
         result.issues.append(Issue(
             f"open trust {r['organisation_code']} ({r['name']}) has no ICB: outside England's health economies; kept",
-            row=r["_source_row"], column=_column_name(ETR_COLUMNS, 4), severity="warning"))
+            row=r["_source_row"], column=_column_name(ETR_COLUMNS, 4), severity="warning", rule="no_icb"))
     result.notes = {
         "open": len(open_rows),
         "closed": len(rows) - len(open_rows),
@@ -195,7 +186,7 @@ def check_trust_icbs(result: ParseResult, icbs: ParseResult) -> None:
         result.issues.append(Issue(
             f"ICB {icb} of {'open' if is_open else 'closed'} trust {r['organisation_code']} is not in {icbs.file}",
             row=r["_source_row"], column=_column_name(ETR_COLUMNS, 4), value=icb,
-            severity="error" if is_open else "warning"))
+            severity="error" if is_open else "warning", rule="unknown_icb"))
     mapped = {r["high_level_health_geography"] for r in result.valid.to_pylist()
               if r["close_date"] is None and r["high_level_health_geography"] in known}
     result.notes["icb_names_file"] = icbs.file
@@ -205,7 +196,7 @@ def check_trust_icbs(result: ParseResult, icbs: ParseResult) -> None:
 
 
 def parse_succ(content: bytes, file: str = "succ.csv") -> ParseResult:
-    result, records = _open_headerless(content, file, "ods-successors", len(SUCC_COLUMNS), SUCC_LAYOUT)
+    result, records = _open_headerless(content, file, "ods-successors", len(SUCC_COLUMNS), SUCC_LAYOUT, "succ.csv")
     if records is None:
         return result
 
@@ -215,36 +206,39 @@ def parse_succ(content: bytes, file: str = "succ.csv") -> ParseResult:
     for row, record in enumerate(records, start=1):
         problems: list[Issue] = []
         if len(record) != len(SUCC_COLUMNS):
-            problems.append(Issue(f"expected {len(SUCC_COLUMNS)} columns, found {len(record)}", row=row))
-            _quarantine(result, row, record, problems)
+            problems.append(Issue(f"expected {len(SUCC_COLUMNS)} columns, found {len(record)}", row=row,
+                                  rule="column_count"))
+            result.quarantine_row(row, record, problems)
             continue
         value = {name: record[p - 1].strip() for p, name in SUCC_COLUMNS.items()}
-        for p in (1, 2):
-            if not ORG_CODE.match(value[SUCC_COLUMNS[p]]):
-                problems.append(Issue(f"{value[SUCC_COLUMNS[p]]!r} is not an organisation code", row, col(p), value[SUCC_COLUMNS[p]]))
-        if value["old_code"] == value["new_code"]:
-            problems.append(Issue("organisation succeeds itself", row, col(2), value["new_code"]))
+        problems.append(_code_problem(value["old_code"], row, col(1), "old code"))
+        problems.append(_code_problem(value["new_code"], row, col(2), "new code"))
+        if value["old_code"] and value["old_code"] == value["new_code"]:
+            problems.append(Issue("organisation succeeds itself", row, col(2), value["new_code"],
+                                  rule="self_succession"))
         if value["reason"] not in SUCC_REASONS:
-            problems.append(Issue(f"reason {value['reason']!r} is not one of {sorted(SUCC_REASONS)}", row, col(3), value["reason"]))
-        try:
-            value["effective_date"] = _date(value["effective_date"])
-        except ValueError:
-            problems.append(Issue(f"effective date {value['effective_date']!r} is not a YYYYMMDD date", row, col(4), value["effective_date"]))
+            problems.append(Issue(f"reason {value['reason']!r} is not one of {sorted(SUCC_REASONS)}", row, col(3),
+                                  value["reason"], rule="unknown_category"))
+        value["effective_date"], problem = _date_problem(value["effective_date"], row, col(4), "effective date")
+        problems.append(problem)
         if value["indicator"] not in SUCC_INDICATORS:
-            problems.append(Issue(f"indicator {value['indicator']!r} is not one of {sorted(SUCC_INDICATORS)}", row, col(5), value["indicator"]))
+            problems.append(Issue(f"indicator {value['indicator']!r} is not one of {sorted(SUCC_INDICATORS)}", row,
+                                  col(5), value["indicator"], rule="unknown_category"))
+        problems = [p for p in problems if p is not None]
         if problems:
-            _quarantine(result, row, record, problems)
+            result.quarantine_row(row, record, problems)
             continue
         parsed[row] = value
         rows_by_old[value["old_code"]].append(row)
 
-    for row in sorted(_duplicates(rows_by_old, result, col(1), "predecessor code")):
+    for row in result.quarantine_duplicates(rows_by_old, col(1), "predecessor code",
+                                            lambda r: records[r - 1]):
         del parsed[row]
-        result.quarantined.append({"row": row, "reason": f"column {col(1)}: duplicate predecessor code (ambiguous successor)", "record": ",".join(records[row - 1])})
 
     for row in sorted(_cycle_rows(parsed)):
-        result.issues.append(Issue("succession cycle: following successors returns to this organisation", row, col(2), parsed[row]["new_code"]))
-        result.quarantined.append({"row": row, "reason": "succession cycle", "record": ",".join(records[row - 1])})
+        result.quarantine_row(row, records[row - 1], [Issue(
+            "succession cycle: following successors returns to this organisation", row, col(2),
+            parsed[row]["new_code"], rule="succession_cycle")])
         del parsed[row]
 
     result.quarantined.sort(key=lambda q: q["row"])
@@ -271,22 +265,31 @@ def _cycle_rows(parsed: dict[int, dict]) -> set[int]:
 
 
 def parse_icb_names(content: bytes, file: str = "icb_names_codes.csv") -> ParseResult:
-    file = display_name(file)
-    result = ParseResult(file=file, kind="icb-names", layout=None, valid=pa.table({}))
-    text = decode_text(content, file, result.issues)
-    records = [r for r in (csv_records(text) if text is not None else []) if r]
-    if not records:
-        result.issues.append(Issue("file is empty: no header and no rows", whole_file=True))
+    result = ParseResult(file=display_name(file), kind="icb-names", layout=None, valid=pa.table({}))
+    content = zip_member(content, result, lambda name: name.lower().endswith(".csv"), "a .csv file")
+    read = read_csv_records(content, result) if content is not None else None
+    if read is None:
         return result
+    text, records = read
     header, data = records[0], records[1:]
     result.rows = len(data)
-    match = ICB_HEADER.match(",".join(h.strip() for h in header))
+    header = [h.strip().lstrip("\ufeff") for h in header]
+    match = ICB_HEADER.match(",".join(header))
     if not match:
-        result.issues.append(Issue(f"unknown layout: header {header!r}; expected ICByyCD,ICByyCDH,ICByyNM[,…]", row=1, whole_file=True))
-        _reject_all(result, data, first_row=2)
+        year = next((m.group(1) for m in map(re.compile(r"^ICB(\d{2})").match, header) if m), "yy")
+        expected = [f"ICB{year}CD", f"ICB{year}CDH", f"ICB{year}NM"]
+        result.reject_file(Issue(
+            f"unknown layout: header {header}; expected {','.join(expected)}[,…]: missing "
+            f"{[c for c in expected if c not in header] or 'none'}, unexpected "
+            f"{[c for c in header if c not in expected and c != 'ObjectId'] or 'none'}", row=1, rule="unknown_layout"),
+            data, first_row=2)
         return result
     year = match.group(1)
     result.layout = f"ons-icb-names-20{year}"
+    if not data:
+        result.reject_file(Issue("a header and no data rows", row=1, rule="header_only"))
+        return result
+    data = drop_truncated(text, data, len(header), result, first_row=2)
     names = {h.strip(): i for i, h in enumerate(header)}
     ons_col, ods_col, name_col = f"ICB{year}CD", f"ICB{year}CDH", f"ICB{year}NM"
 
@@ -295,25 +298,27 @@ def parse_icb_names(content: bytes, file: str = "icb_names_codes.csv") -> ParseR
     for row, record in enumerate(data, start=2):
         problems: list[Issue] = []
         if len(record) != len(header):
-            problems.append(Issue(f"expected {len(header)} columns, found {len(record)}", row=row))
-            _quarantine(result, row, record, problems)
+            problems.append(Issue(f"expected {len(header)} columns, found {len(record)}", row=row,
+                                  rule="column_count"))
+            result.quarantine_row(row, record, problems)
             continue
         ons, ods, name = (record[names[c]].strip() for c in (ons_col, ods_col, name_col))
-        if not ONS_ICB_CODE.match(ons):
-            problems.append(Issue(f"{ons!r} is not an ONS ICB code like E54000008", row, ons_col, ons))
-        if not ICB_CODE.match(ods):
-            problems.append(Issue(f"{ods!r} is not an ODS ICB code like QYG", row, ods_col, ods))
+        for code, column, pattern, example in ((ons, ons_col, ONS_ICB_CODE, "an ONS ICB code like E54000008"),
+                                               (ods, ods_col, ICB_CODE, "an ODS ICB code like QYG")):
+            problem = key_problem(code, row, column, "ICB code")
+            if problem is None and not pattern.match(code):
+                problem = Issue(f"{code!r} is not {example}", row, column, code, rule="code_format")
+            if problem is not None:
+                problems.append(problem)
         if not name:
-            problems.append(Issue("name is empty", row, name_col))
+            problems.append(Issue("name is empty", row, name_col, rule="empty_value"))
         if problems:
-            _quarantine(result, row, record, problems)
+            result.quarantine_row(row, record, problems)
             continue
         parsed[row] = {"icb_ons_code": ons, "icb_ods_code": ods, "icb_name": name}
         rows_by_code[ods].append(row)
-    for row in sorted(_duplicates(rows_by_code, result, ods_col, "ICB code")):
+    for row in result.quarantine_duplicates(rows_by_code, ods_col, "ICB code", lambda r: data[r - 2]):
         del parsed[row]
-        result.quarantined.append({"row": row, "reason": f"column {ods_col}: duplicate ICB code", "record": ",".join(data[row - 2])})
-    result.quarantined.sort(key=lambda q: q["row"])
     rows = [dict(v, _source_row=r) for r, v in sorted(parsed.items())]
     result.valid = _table(rows, {"icb_ons_code": pa.string(), "icb_ods_code": pa.string(),
                                  "icb_name": pa.string(), "_source_row": pa.int64()})

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import calendar
 from collections import Counter, defaultdict
-from datetime import datetime
+from datetime import date, datetime
 
 import pyarrow as pa
 
-from orchestration.feeds.report import Issue, ParseResult, display_name, open_csv_with_layout, read_numbers
+from orchestration.feeds.reference import OdsTrusts
+from orchestration.feeds.report import (Issue, ParseResult, display_name, future_date_problem, key_problem,
+                                        open_csv_with_layout, read_numbers)
 
 LAYOUTS = {
     "nhs-sickness-absence-2024": [
@@ -34,7 +36,9 @@ RATE_TOLERANCE = 0.005 + 1e-9
 MAX_QUARANTINED_SHARE = 0.01
 
 
-def parse_sickness(content: bytes, file: str = "sickness.csv") -> ParseResult:
+def parse_sickness(content: bytes, file: str = "sickness.csv", reference: OdsTrusts | None = None) -> ParseResult:
+    """With `reference` (ODS trusts), a trust that had closed before the row's month is quarantined; codes ODS does
+    not know as trusts are fine here (ICBs, CSUs, companies)."""
     result = ParseResult(file=display_name(file), kind="sickness-absence", layout=None, valid=pa.table({}),
                          max_quarantined_share=MAX_QUARANTINED_SHARE)
     opened = open_csv_with_layout(content, result, LAYOUTS)
@@ -49,38 +53,31 @@ def parse_sickness(content: bytes, file: str = "sickness.csv") -> ParseResult:
     for row, record in enumerate(data, start=2):
         problems: list[Issue] = []
         if len(record) != len(position):
-            problems.append(Issue(f"expected {len(position)} columns, found {len(record)}", row=row))
-        else:
-            value = {out: record[position[col]].strip() for col, out in TEXT_COLUMNS.items()}
-            raw_date = record[position["DATE"]].strip()
-            try:
-                month_end = datetime.strptime(raw_date, "%d/%m/%Y").date()
-                value["month_end"] = month_end
-                if month_end.day != calendar.monthrange(month_end.year, month_end.month)[1]:
-                    result.issues.append(Issue(f"date {raw_date} is not a month end", row, "DATE", raw_date, "warning"))
-            except ValueError:
-                problems.append(Issue(f"date {raw_date!r} is not DD/MM/YYYY", row, "DATE", raw_date))
-            if not value["org_code"]:
-                problems.append(Issue("organisation code is empty", row, "ORG_CODE"))
-            read_numbers(record, position, NUMBER_COLUMNS, row, value, problems, markers)
-            if not problems:
-                rates_checked += _check_rate(value, row, problems)
+            result.quarantine_row(row, record, [Issue(f"expected {len(position)} columns, found {len(record)}",
+                                                      row=row, rule="column_count")])
+            continue
+        value = {out: record[position[col]].strip() for col, out in TEXT_COLUMNS.items()}
+        raw_date = record[position["DATE"]].strip()
+        value["month_end"] = _month_end(raw_date, row, problems, result)
+        problem = key_problem(record[position["ORG_CODE"]], row, "ORG_CODE", "organisation code")
+        if problem is None and reference is not None and value["month_end"] is not None:
+            month_end = value["month_end"]
+            problem = reference.problem(value["org_code"], month_end.replace(day=1), f"{month_end:%B %Y}", row,
+                                        "ORG_CODE", trusts_only=False)
+        if problem is not None:
+            problems.append(problem)
+        read_numbers(record, position, NUMBER_COLUMNS, row, value, problems, markers)
+        if not problems:
+            rates_checked += _check_rate(value, row, problems)
         if problems:
-            result.issues.extend(problems)
-            result.quarantined.append({"row": row, "record": ",".join(record), "reason": "; ".join(
-                f"column {p.column}: {p.message}" if p.column else p.message for p in problems)})
+            result.quarantine_row(row, record, problems)
             continue
         parsed[row] = value
         by_key[(value["month_end"], value["org_code"])].append(row)
 
-    for (month_end, code), rows in by_key.items():
-        if len(rows) > 1:
-            for r in rows:
-                result.issues.append(Issue(f"duplicate organisation {code} for {month_end} (rows {rows})", r, "ORG_CODE", code))
-                result.quarantined.append({"row": r, "reason": "column ORG_CODE: duplicate organisation and month",
-                                           "record": ",".join(data[r - 2])})
-                del parsed[r]
-    result.quarantined.sort(key=lambda q: q["row"])
+    for row in result.quarantine_duplicates(by_key, "ORG_CODE", "organisation", lambda r: data[r - 2],
+                                            value_of=lambda key: key[1], label_of=lambda key: f"{key[1]} for {key[0]}"):
+        del parsed[row]
 
     rows = [dict(v, _source_row=r) for r, v in sorted(parsed.items())]
     schema = {"month_end": pa.date32(), **{c: pa.string() for c in TEXT_COLUMNS.values()}}
@@ -90,7 +87,8 @@ def parse_sickness(content: bytes, file: str = "sickness.csv") -> ParseResult:
     result.valid = pa.table({name: pa.array([r[name] for r in rows], t) for name, t in schema.items()})
     months = sorted({r["month_end"].isoformat() for r in rows})
     if len(months) > 1:
-        result.issues.append(Issue(f"a monthly file holding {len(months)} months: {months}", severity="warning"))
+        result.issues.append(Issue(f"a monthly file holding {len(months)} months: {months}", severity="warning",
+                                   rule="several_months"))
     result.notes = {
         "months": months,
         "organisations_by_type": dict(Counter(r["org_type"] for r in rows).most_common()),
@@ -98,20 +96,43 @@ def parse_sickness(content: bytes, file: str = "sickness.csv") -> ParseResult:
         "missing_markers": dict(markers),
         "rates_cross_checked": rates_checked,
     }
+    if reference is not None:
+        result.notes["organisations_checked_against"] = reference.source
     return result
 
 
+def _month_end(raw: str, row: int, problems: list[Issue], result: ParseResult) -> date | None:
+    problem = key_problem(raw, row, "DATE", "date")
+    if problem is None:
+        try:
+            month_end = datetime.strptime(raw, "%d/%m/%Y").date()
+        except ValueError:
+            problem = Issue(f"date {raw!r} is not DD/MM/YYYY", row, "DATE", raw, rule="date_format")
+        else:
+            if month_end.day != calendar.monthrange(month_end.year, month_end.month)[1]:
+                result.issues.append(Issue(f"date {raw} is not a month end", row, "DATE", raw, "warning",
+                                           rule="not_month_end"))
+            problem = future_date_problem(month_end, row, "DATE", raw)
+            if problem is None:
+                return month_end
+    problems.append(problem)
+    return None
+
+
 def _check_rate(value: dict, row: int, problems: list[Issue]) -> bool:
-    """Rate = 100 × lost / available, to two decimals. True when the check could be made."""
+    """Rate within 0–100, lost ≤ available, and rate = 100 × lost / available to two decimals. True when the
+    cross-check could be made."""
     lost, available, rate = (value[c] for c in NUMBER_COLUMNS.values())
-    if lost is None or available is None or rate is None:
-        return False
-    if available == 0:
-        if lost != 0:
-            problems.append(Issue(f"{lost} days lost out of 0 days available", row, "FTE_DAYS_AVAILABLE", "0"))
+    if rate is not None and rate > 100:
+        problems.append(Issue(f"rate {rate} is outside 0–100", row, "SICKNESS_ABSENCE_RATE_PERCENT", str(rate),
+                              rule="out_of_range"))
+    if lost is not None and available is not None and lost > available:
+        problems.append(Issue(f"{lost} FTE days lost is more than the {available} available", row, "FTE_DAYS_LOST",
+                              str(lost), rule="lost_exceeds_available"))
+    if lost is None or available is None or rate is None or available == 0:
         return False
     expected = 100 * lost / available
     if abs(expected - rate) > RATE_TOLERANCE:
         problems.append(Issue(f"rate {rate} is not 100 × {lost} / {available} = {expected:.4f} (to two decimals)",
-                              row, "SICKNESS_ABSENCE_RATE_PERCENT", str(rate)))
+                              row, "SICKNESS_ABSENCE_RATE_PERCENT", str(rate), rule="rate_mismatch"))
     return True

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
+import re
+from datetime import date
 
 import numpy as np
 import pyarrow as pa
@@ -16,7 +17,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from orchestration.feeds.missing import MISSING_MARKERS
-from orchestration.feeds.report import Issue, ParseResult, detect_layout, display_name
+from orchestration.feeds.reference import OdsTrusts
+from orchestration.feeds.report import (UTF8_BOM, Issue, ParseResult, detect_layout, display_name, encoding_issue,
+                                        zip_member)
 
 MEMBER_SUFFIX = "Staff Group and Organisation.csv"
 LAYOUTS = {
@@ -47,48 +50,38 @@ STAFF_GROUPS = {
 }
 NUMBER = r"^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
 CODED = pa.dictionary(pa.int32(), pa.string())
+NOT_BLANK = re.compile(rb"\S")
 # A statistical series: up to 0.1% of rows may be quarantined before the release is refused.
 MAX_QUARANTINED_SHARE = 0.001
 
 
-def _open_member(content: bytes, result: ParseResult) -> bytes | None:
-    if not content.startswith(b"PK\x03\x04"):
-        return content
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(content))
-    except zipfile.BadZipFile as exc:
-        result.issues.append(Issue(f"a damaged zip ({exc})", whole_file=True))
-        return None
-    members = [n for n in archive.namelist() if n.endswith(MEMBER_SUFFIX)]
-    if len(members) != 1:
-        result.issues.append(Issue(f"the zip holds {archive.namelist()}, not one '…{MEMBER_SUFFIX}'", whole_file=True))
-        return None
-    result.notes["zip_member"] = members[0]
-    result.file = f"{result.file}!{members[0]}"
-    return archive.read(members[0])
-
-
-def parse_staff_group(content: bytes, file: str = "staff_group.csv") -> ParseResult:
+def parse_staff_group(content: bytes, file: str = "staff_group.csv", reference: OdsTrusts | None = None) -> ParseResult:
+    """With `reference` (ODS trusts), rows of a trust for months after it closed are quarantined; codes ODS does not
+    know as trusts are fine here (support bodies, hosted services)."""
     result = ParseResult(file=display_name(file), kind="workforce-staff-group", layout=None, valid=pa.table({}),
                          max_quarantined_share=MAX_QUARANTINED_SHARE)
-    data = _open_member(content, result)
+    data = zip_member(content, result, lambda name: name.endswith(MEMBER_SUFFIX), f"'…{MEMBER_SUFFIX}'")
     if data is None:
         return result
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+    data = data.removeprefix(UTF8_BOM)
     first_line = data[: data.find(b"\n") if b"\n" in data else len(data)]
     try:
         header = next(csv.reader([first_line.decode("utf-8").rstrip("\r")]), [])
     except UnicodeDecodeError:
-        header = []
+        result.reject_file(encoding_issue(data))
+        return result
     if not any(h.strip() for h in header):
-        result.issues.append(Issue("no header row (empty file, or not UTF-8 CSV text)", row=1, whole_file=True))
+        result.reject_file(Issue("no header row: the file is empty or starts with a blank line", row=1,
+                                 rule="empty_file"))
         return result
     layout, difference = detect_layout(header, LAYOUTS)
     if layout is None:
-        result.issues.append(Issue(f"unknown layout: {difference}", row=1, whole_file=True))
+        result.reject_file(Issue(f"unknown layout: {difference}", row=1, rule="unknown_layout"))
         return result
     result.layout = layout
+    if not NOT_BLANK.search(data, len(first_line)):  # a search, not a copy: the text is hundreds of MB
+        result.reject_file(Issue("a header and no data rows", row=1, rule="header_only"))
+        return result
 
     read = _read_rows(data, result)
     del data  # the text of a release is hundreds of MB: let it go before the checks
@@ -97,7 +90,7 @@ def parse_staff_group(content: bytes, file: str = "staff_group.csv") -> ParseRes
     table, source_row = read
     table = table.append_column("_source_row", pa.array(source_row))
     result.rows = table.num_rows + len(result.quarantined)
-    _validate(table, header, result)
+    _validate(table, header, result, reference)
     return result
 
 
@@ -116,7 +109,13 @@ def _read_rows(data: bytes, result: ParseResult):
                                                                for n in OUTPUT_NAMES},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        result.issues.append(Issue(f"cannot be read as CSV: {exc}", whole_file=True))
+        problem = encoding_issue(data)  # pyarrow says only "invalid UTF8 data": name the byte and its row
+        if problem is None:
+            cut = not data.endswith((b"\n", b"\r"))
+            problem = Issue(f"cannot be read as CSV ({exc})" + ("; the last line has no line end: the file looks "
+                                                               "truncated" if cut else ""),
+                            rule="truncated_file" if cut else "unreadable_csv")
+        result.reject_file(problem)
         return None
 
     table = table.unify_dictionaries()  # one dictionary per column across read blocks
@@ -125,12 +124,20 @@ def _read_rows(data: bytes, result: ParseResult):
         lines = data.decode("utf-8", "replace").splitlines()
         wanted = {text: columns for text, columns in bad_lines}
         numbers = sorted(i for i, line in enumerate(lines, 1) if line in wanted)
+        cut = not data.endswith((b"\n", b"\r"))
         for number in numbers:
             source_row[source_row >= number] += 1
-            result.quarantined.append({"row": number, "reason": f"expected {len(OUTPUT_NAMES)} columns, found "
-                                       f"{wanted[lines[number - 1]]}", "record": lines[number - 1]})
-            result.issues.append(Issue(f"expected {len(OUTPUT_NAMES)} columns, found {wanted[lines[number - 1]]}",
-                                       row=number))
+            found = wanted[lines[number - 1]]
+            if cut and number == len(lines):
+                problem = Issue(f"the last row is cut short: {found} of {len(OUTPUT_NAMES)} fields and no line end",
+                                row=number, value=lines[number - 1][-80:], rule="truncated_record")
+                result.issues.append(Issue(f"the file looks truncated: its last line (row {number}) ends without a "
+                                           "line end, part-way through a row; rows after it may be missing",
+                                           row=number, whole_file=True, rule="truncated_file"))
+            else:
+                problem = Issue(f"expected {len(OUTPUT_NAMES)} columns, found {found}", row=number,
+                                rule="column_count")
+            result.quarantine_row(number, lines[number - 1], [problem])
     return table, source_row
 
 
@@ -140,9 +147,26 @@ def _on_values(column: pa.ChunkedArray, function) -> pa.ChunkedArray:
                             type=function(pa.array([], pa.string())).type)
 
 
-def _validate(table: pa.Table, header: list[str], result: ParseResult) -> None:
+# markers mean "not available" in a number; in a key or a date they leave the row without an identity
+KEY_MARKERS = pa.array([m for m in MISSING_MARKERS if m])
+
+
+def _key_checks(table: pa.Table, name: str, what: str) -> list[tuple]:
+    trimmed = lambda v: pc.utf8_trim_whitespace(v)  # noqa: E731
+    return [
+        ("empty_key", name, lambda v: f"{what} is empty", _on_values(table[name], lambda v: pc.equal(trimmed(v), ""))),
+        ("missing_marker_in_key", name,
+         lambda v: f"missing-value marker {v.strip()!r} in {what}: markers are allowed only in number columns, never "
+                   "in a key or a date",
+         _on_values(table[name], lambda v: pc.is_in(trimmed(v), value_set=KEY_MARKERS))),
+    ]
+
+
+def _validate(table: pa.Table, header: list[str], result: ParseResult, reference: OdsTrusts | None) -> None:
     column_of = dict(zip(OUTPUT_NAMES, header))
-    problems: list[tuple[str, pa.ChunkedArray]] = []   # (reason, boolean mask of rows it applies to)
+    # (rule, output column, message from the raw value, boolean mask of the rows it applies to), in the order a
+    # row's problems are listed: the first names the row's quarantine record
+    checks: list[tuple] = []
 
     def to_date(texts):  # ISO or DD/MM/YYYY, whichever the release uses
         texts = pc.utf8_trim_whitespace(texts)
@@ -151,28 +175,50 @@ def _validate(table: pa.Table, header: list[str], result: ParseResult) -> None:
         return pc.cast(pc.coalesce(iso, uk), pa.date32())
 
     month_end = _on_values(table["month_end"], to_date)
-    problems.append((f"column {column_of['month_end']}: not a date (YYYY-MM-DD or DD/MM/YYYY)", pc.is_null(month_end)))
+    date_keys = _key_checks(table, "month_end", "date")
+    checks += date_keys
+    checks.append(("date_format", "month_end", lambda v: f"{v!r} is not a date (YYYY-MM-DD or DD/MM/YYYY)",
+                   pc.and_(pc.is_null(month_end), pc.invert(pc.or_(date_keys[0][3], date_keys[1][3])))))
+    today = date.today()
+    checks.append(("future_date", "month_end",
+                   lambda v: f"{v} is in the future (the month ends after today, {today}): data cannot exist for "
+                             "it yet",
+                   pc.greater(month_end, pa.scalar(today, pa.date32()))))
+    checks += _key_checks(table, "org_code", "organisation code")
+    if reference is not None:
+        closed = reference.closed_trusts()
+        close_date = _on_values(table["org_code"], lambda v: pa.array(
+            [closed.get(code.strip()) for code in v.to_pylist()], pa.date32()))
+        month_days = pc.cast(month_end, pa.int32())
+        month_start = pc.add(pc.subtract(month_days, pc.cast(pc.day(month_end), pa.int32())), 1)
+        checks.append(("closed_organisation", "org_code",
+                       lambda v: f"trust {v.strip()} closed on {closed[v.strip()]} (ODS, {reference.source}), before "
+                                 "this row's month",
+                       pc.less(pc.cast(close_date, pa.int32()), month_start)))
+        result.notes["organisations_checked_against"] = reference.source
+    checks += _key_checks(table, "staff_group", "staff group")
+    checks += _key_checks(table, "data_type", "data type")
+    known_or_keyless = pa.array(DATA_TYPES + list(MISSING_MARKERS))  # empty and markers are reported above
+    checks.append(("unknown_category", "data_type", lambda v: f"{v!r} is not one of {DATA_TYPES}",
+                   _on_values(table["data_type"], lambda v: pc.invert(pc.is_in(pc.utf8_trim_whitespace(v),
+                                                                               value_set=known_or_keyless)))))
 
     raw_value = pc.utf8_trim_whitespace(table["value"])
     marker = pc.is_in(raw_value, value_set=pa.array(list(MISSING_MARKERS)))
     numeric = pc.match_substring_regex(raw_value, NUMBER)
-    problems.append((f"column {column_of['value']}: not a number or a missing-value marker",
-                     pc.and_(pc.invert(marker), pc.invert(numeric))))
+    checks.append(("not_a_number", "value", lambda v: f"{v!r} is not a number or a missing-value marker",
+                   pc.and_(pc.invert(marker), pc.invert(numeric))))
     value = pc.cast(pc.if_else(numeric, raw_value, pa.scalar(None, pa.string())), pa.float64())
-    problems.append((f"column {column_of['value']}: negative", pc.fill_null(pc.less(value, 0), False)))
+    checks.append(("negative_value", "value", lambda v: f"{v} is negative: FTE and headcount cannot be",
+                   pc.fill_null(pc.less(value, 0), False)))
     reason = pc.if_else(marker, _marker_reasons(raw_value), pa.scalar(None, pa.string()))
     del raw_value, numeric
-
-    problems.append((f"column {column_of['org_code']}: organisation code is empty",
-                     _on_values(table["org_code"], lambda v: pc.equal(pc.utf8_trim_whitespace(v), ""))))
-    problems.append((f"column {column_of['data_type']}: not one of {DATA_TYPES}",
-                     _on_values(table["data_type"], lambda v: pc.invert(pc.is_in(v, value_set=pa.array(DATA_TYPES))))))
 
     cleaned = pa.table({"month_end": month_end, **{n: table[n] for n in OUTPUT_NAMES[1:-1]},
                         "value": value, "value_missing_reason": reason, "_source_row": table["_source_row"]})
     bad = pa.chunked_array([np.zeros(cleaned.num_rows, dtype=bool)])
-    for _, mask in problems:
-        bad = pc.or_(bad, pc.fill_null(mask, True))
+    for check in checks:
+        bad = pc.or_(bad, pc.fill_null(check[3], False))
     # duplicates of the grain among the rows otherwise good (on the key columns only: a narrow table)
     keys = ["month_end", "org_code", "staff_group", "data_type"]
     narrow = cleaned.select([*keys, "_source_row"]).filter(pc.invert(bad))
@@ -182,27 +228,20 @@ def _validate(table: pa.Table, header: list[str], result: ParseResult) -> None:
     if repeated.num_rows:
         joined = narrow.join(repeated.select(keys), keys=keys, join_type="inner")
         duplicate_rows = joined["_source_row"].combine_chunks()
-    problems.append((f"column {column_of['org_code']}: duplicate month, organisation, staff group and data type",
-                     pc.is_in(cleaned["_source_row"], value_set=duplicate_rows)))
-    bad = pc.or_(bad, problems[-1][1])
+    checks.append(("duplicate_key", "org_code",
+                   lambda v: f"duplicate month, organisation ({v}), staff group and data type: every copy is held back",
+                   pc.is_in(cleaned["_source_row"], value_set=duplicate_rows)))
+    bad = pc.or_(bad, checks[-1][3])
     del narrow, counts
 
     if pc.any(bad).as_py():
-        failing_raw = table.filter(bad)
-        reasons = [[] for _ in range(failing_raw.num_rows)]
-        for text, mask in problems:
-            for i, hit in enumerate(pc.fill_null(pc.filter(mask, bad), True).to_pylist()):
-                if hit:
-                    reasons[i].append(text)
-        raw_rows = failing_raw.to_pylist()
-        for i, row in enumerate(raw_rows):
+        failing = table.filter(bad).to_pylist()
+        hits = [pc.fill_null(pc.filter(mask, bad), False).to_pylist() for *_, mask in checks]
+        for i, row in enumerate(failing):
             number = row["_source_row"]
-            record = ",".join(str(row[n]) for n in OUTPUT_NAMES)
-            result.quarantined.append({"row": number, "reason": "; ".join(reasons[i]), "record": record})
-            for text in reasons[i]:
-                column, _, message = text.partition(": ")
-                result.issues.append(Issue(message, row=number, column=column.removeprefix("column "),
-                                           value=str(row[_output_of(column, column_of)])))
+            problems = [Issue(message(str(row[out])), number, column_of[out], str(row[out]), rule=rule)
+                        for (rule, out, message, _), hit in zip(checks, hits) if hit[i]]
+            result.quarantine_row(number, [str(row[n]) for n in OUTPUT_NAMES], problems)
         result.quarantined.sort(key=lambda q: q["row"])
     result.valid = cleaned.filter(pc.invert(bad))
 
@@ -229,8 +268,3 @@ def _marker_reasons(raw: pa.ChunkedArray) -> pa.ChunkedArray:
     for marker, reason in MISSING_MARKERS.items():
         out = pc.if_else(pc.equal(raw, marker), pa.scalar(reason), out)
     return out
-
-
-def _output_of(column: str, column_of: dict) -> str:
-    name = column.removeprefix("column ")
-    return next((out for out, published in column_of.items() if published == name), "value")

@@ -1,0 +1,46 @@
+"""NHS trusts as ODS knows them (etr.csv: code, open and close dates): what parsers check organisation codes against.
+
+Optional everywhere: `oversight check-feed --ods-trusts etr.csv` supplies it, and ingestion builds it from the ODS
+trusts already ingested. Without it, organisation codes are checked for shape only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pyarrow as pa
+
+from orchestration.feeds.report import Issue
+
+
+@dataclass(frozen=True)
+class OdsTrusts:
+    source: str                                        # the etr.csv (or Parquet) it was built from
+    dates: dict[str, tuple[date | None, date | None]]  # trust code → (open date, close date or None)
+
+    @classmethod
+    def from_table(cls, table: pa.Table, source: str) -> "OdsTrusts":
+        """From the parsed etr.csv (or the ODS trusts Parquet the ingestion writes): organisation_code, open_date,
+        close_date."""
+        codes, opened, closed = (table.column(c).to_pylist() for c in ("organisation_code", "open_date", "close_date"))
+        return cls(source, {code: (o, c) for code, o, c in zip(codes, opened, closed)})
+
+    def closed_trusts(self) -> dict[str, date]:
+        return {code: closed for code, (_, closed) in self.dates.items() if closed is not None}
+
+    def problem(self, code: str, period_start: date, period: str, row: int, column: str,
+                trusts_only: bool) -> Issue | None:
+        """A code that cannot be a trust reporting for a period starting on `period_start`. Feeds of trusts only
+        (finance) also refuse a code ODS does not know; feeds mixing trusts with ICBs, CSUs and companies (workforce)
+        cannot, and refuse only a trust that had closed before the period began."""
+        known = self.dates.get(code)
+        if known is None:
+            if trusts_only:
+                return Issue(f"{code} is not an NHS trust known to ODS ({self.source})", row, column, code,
+                             rule="unknown_organisation")
+            return None
+        closed = known[1]
+        if closed is not None and closed < period_start:
+            return Issue(f"trust {code} closed on {closed} (ODS, {self.source}), before {period}", row, column, code,
+                         rule="closed_organisation")
+        return None

@@ -1,0 +1,108 @@
+"""The guard every parser is called through (no traceback, every row accounted for), and the ODS trusts reference:
+`check-feed --ods-trusts` and ingestion checking organisation codes against the trusts already ingested."""
+import json
+import subprocess
+import sys
+from datetime import date
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from orchestration import cli
+from orchestration.feeds import registry
+from orchestration.feeds.ingest import ingest_release, ods_trusts_table, parquet_path, write_parquet_atomic
+from orchestration.feeds.reference import OdsTrusts
+from orchestration.feeds.registry import FEED_FILES, RELEASE_FEEDS, guarded
+from orchestration.feeds.report import FeedRejected, ParseResult
+from orchestration.settings import Settings
+from tests.quality.corpus import good
+from tests.quality.corpus.good import with_cell
+
+
+def _explode(content: bytes, file: str) -> ParseResult:
+    raise KeyError("a column the parser did not expect to miss")
+
+
+def test_an_unexpected_parser_error_becomes_one_whole_file_error_naming_the_file():
+    result = guarded("tac", _explode)(b"some bytes", "/feeds/TAC_NHS_trusts_2023-24.xlsx")
+    [error] = result.file_errors
+    assert error.rule == "parser_error" and "KeyError" in error.message
+    assert "TAC_NHS_trusts_2023-24.xlsx" in error.message
+    assert not result.accepted and result.rows == 0 == result.rows_valid + result.rows_quarantined
+
+
+def test_a_parser_that_loses_rows_has_its_file_refused():
+    def lossy(content: bytes, file: str) -> ParseResult:
+        return ParseResult(file=file, kind="tac", layout="tac-all-data-2019", valid=pa.table({"a": [1]}), rows=3)
+
+    result = guarded("tac", lossy)(b"some bytes", "t.xlsx")
+    assert not result.accepted and result.file_errors[0].rule == "parser_error"
+    assert result.rows == 1 == result.rows_valid + result.rows_quarantined  # the report can still be made
+
+
+def test_check_feed_reports_a_parser_crash_as_json_and_exit_1(monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(registry.CHECK_KINDS, "tac", guarded("tac", _explode))
+    path = tmp_path / "TAC_NHS_trusts_2023-24.xlsx"
+    path.write_bytes(good.tac_xlsx())
+    code = cli.main(["check-feed", "tac", str(path)])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1 and report["accepted"] is False
+    assert [e["rule"] for e in report["errors"]] == ["parser_error"] and report["errors"][0]["scope"] == "file"
+
+
+def _check_feed(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "orchestration.cli", "check-feed", *map(str, args)],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_ods_trusts_is_a_usage_error_where_it_does_not_apply_or_is_not_an_etr(tmp_path):
+    etr, icbs, finance = tmp_path / "etr.csv", tmp_path / "icbs.csv", tmp_path / "finance.csv"
+    etr.write_bytes(good.etr())
+    icbs.write_bytes(good.icb_names())
+    finance.write_bytes(good.finance_csv())
+    proc = _check_feed("icb-names", icbs, "--ods-trusts", etr)
+    assert proc.returncode == 2 and "--ods-trusts applies to" in proc.stderr and "finance-monthly" in proc.stderr
+    proc = _check_feed("finance-monthly", finance, "--ods-trusts", icbs)
+    assert proc.returncode == 2 and "not a usable ODS trusts file" in proc.stderr and "Traceback" not in proc.stderr
+    proc = _check_feed("finance-monthly", finance, "--ods-trusts", etr)
+    report = json.loads(proc.stdout)
+    assert proc.returncode == 0 and report["notes"]["organisations_checked_against"] == "etr.csv"
+
+
+@pytest.mark.parametrize("month", ["04", "05", "06"])
+def test_real_sickness_files_pass_against_the_real_ods_trusts(realdata, month):
+    """Five trusts in these files closed later in 2024: their rows are for months they were open, so none is held."""
+    proc = _check_feed("sickness-absence", realdata / f"workforce/nhs_sickness_absence_2024-{month}.csv",
+                       "--ods-trusts", realdata / "ods/etr.csv")
+    report = json.loads(proc.stdout)
+    assert proc.returncode == 0 and report["rows"] == report["rows_valid"] == 285
+    assert report["notes"]["organisations_checked_against"] == "etr.csv"
+
+
+def test_ingestion_checks_organisations_against_the_ods_trusts_already_ingested(tmp_path, monkeypatch):
+    mirror = tmp_path / "mirror" / "finance" / "monthly"
+    mirror.mkdir(parents=True)
+    (mirror / "finance_return_2024-08.csv").write_bytes(
+        good.finance_csv(with_cell(good.FINANCE_ROWS, 1, "Org Code", "RX1")))  # a trust closed in 2020
+    (mirror / "releases.json").write_text(json.dumps({"kind": "finance-monthly", "releases": [
+        {"release": "2024-08", "file": "finance_return_2024-08.csv", "published": "2024-09-20"}]}))
+    monkeypatch.delenv("OVERSIGHT_FINANCE_MONTHLY_INDEX_URL", raising=False)
+    spec = RELEASE_FEEDS["finance-monthly"]
+
+    # before the ODS trusts are ingested there is nothing to check codes against: the return is stored
+    before = Settings(home=tmp_path / "before", feeds_url=(tmp_path / "mirror").as_uri())
+    assert ods_trusts_table(before) is None
+    assert ingest_release(spec, before, "2024-08")["rows_valid"] == 2
+
+    after = Settings(home=tmp_path / "after", feeds_url=(tmp_path / "mirror").as_uri())
+    trusts = FEED_FILES["ods-trusts"].parse(good.etr(), "etr.csv")
+    write_parquet_atomic(trusts.valid, parquet_path(after, FEED_FILES["ods-trusts"]))
+    assert OdsTrusts.from_table(ods_trusts_table(after), "etr").closed_trusts() == {"RX1": date(2020, 3, 31)}
+    with pytest.raises(FeedRejected) as rejected:
+        ingest_release(spec, after, "2024-08")
+    assert "row 3 column Org Code: trust RX1 closed on 2020-03-31" in str(rejected.value)
+    [quarantine] = (after.quarantine_dir / "finance" / "monthly_returns").rglob("*.parquet")
+    [row] = pq.read_table(quarantine).to_pylist()
+    assert (row["source_row"], row["column"], row["rule"], row["value"]) == \
+        (3, "Org Code", "closed_organisation", "RX1")
