@@ -86,6 +86,7 @@ def main() -> None:
     results["api_organisations_trusts_page_1000"] = api_latency(
         env, "/api/v1/organisations?type=trust&limit=1000")
     results["api_health_economies"] = api_latency(env, "/api/v1/health-economies?limit=50")
+    results["api_data_quality"] = api_latency(env, "/api/v1/data-quality")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))

@@ -259,6 +259,7 @@ def cmd_serve(args) -> int:
           f"  {base}/api/v1/health\n"
           f"  {base}/api/v1/organisations?type=trust\n"
           f"  {base}/api/v1/health-economies\n"
+          f"  {base}/api/v1/data-quality  (what came in from each feed, what was refused and why)\n"
           f"  {base}/docs  (interactive OpenAPI documentation)\n"
           "The Dagster UI on the same data: `make dev`, then http://127.0.0.1:3000\n", flush=True)
     uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")

@@ -25,7 +25,7 @@ release_asset_keys = [dg.AssetKey(spec.asset_key_path) for spec in [*RELEASE_FEE
 # their own: external assets stand for them, so dbt's quality sources have a place in the lineage graph.
 reference_versions = [
     dg.AssetSpec(spec.versions.asset_key_path, deps=[spec.asset_key_path], group_name=spec.feed, kinds={"parquet"},
-                 description=spec.versions.description + " Written by the ingestion of " + "/".join(spec.asset_key_path))
+                 description=f"{spec.versions.description} Written by the ingestion of {'/'.join(spec.asset_key_path)}.")
     for spec in FEED_FILES.values() if spec.versions is not None
 ]
 quality_records = [

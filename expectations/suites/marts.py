@@ -52,7 +52,8 @@ SUITES = [
         between("rating_age_days", 0, None),                       # never a rating from the future
         holds("inherited_never_aggregated"),
         not_null("rating_scale")],
-        _derived(inherited_never_aggregated=lambda f: ~(f["is_inherited"].fillna(False) & f["is_aggregated"].fillna(False)))),
+        _derived(inherited_never_aggregated=lambda f: ~(f["is_inherited"].fillna(False)
+                                                        & f["is_aggregated"].fillna(False)))),
     _suite("fct_trust_workforce", lambda: [
         not_null("trust_code"), unique("trust_code", "period"),
         between("total_fte", 0, None), between("total_headcount", 0, None),

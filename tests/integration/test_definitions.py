@@ -19,8 +19,10 @@ def test_every_dbt_source_maps_onto_an_ingestion_asset():
     translator = OversightTranslator()
     ingestion_keys = {dg.AssetKey(spec.asset_key_path) for spec in [*FEED_FILES.values(), *RELEASE_FEEDS.values(), CQC_API_FEED]}
     quality_log_keys = {dg.AssetKey(["quality", name]) for name in ("ingestions", "checks", "quarantine")}
+    version_keys = {dg.AssetKey(spec.versions.asset_key_path) for spec in FEED_FILES.values() if spec.versions}
     source_keys = {translator.get_asset_key(s) for s in manifest["sources"].values()}
-    assert source_keys == ingestion_keys | quality_log_keys
+    assert source_keys == ingestion_keys | quality_log_keys | version_keys
+    assert version_keys == {dg.AssetKey(["ods", "trust_versions"])}
 
 
 def test_release_feeds_are_partitioned_by_release_and_kept_out_of_the_refresh_job():

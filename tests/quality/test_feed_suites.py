@@ -41,7 +41,7 @@ def latest(feeds, kind) -> tuple[SuiteContext, pa.Table]:
     """The newest release of a feed and the context it is validated in (publication, previous release, ODS)."""
     (previous, previous_table), (release, table) = releases(feeds, kind)[-2:]
     return SuiteContext(published_on=date.fromisoformat(release["published"]), previous_rows=previous_table.num_rows,
-                        ods_trusts=FEED_FILES["ods-trusts"].parse((feeds / "ods/etr.csv").read_bytes()).valid), table
+                        ods_trusts=FEED_FILES["ods-trusts"].parse((feeds / "ods/etr.csv").read_bytes(), "etr.csv").valid), table
 
 
 def failures(validation) -> set[tuple[str, str, str]]:
@@ -57,17 +57,17 @@ def changed(table: pa.Table, row: int, **values) -> pa.Table:
 # --- good data passes ------------------------------------------------------------------------------------------------
 
 def test_real_trusts_file_passes_its_suite(realdata):
-    parsed = FEED_FILES["ods-trusts"].parse((realdata / "ods/etr.csv").read_bytes())
+    parsed = FEED_FILES["ods-trusts"].parse((realdata / "ods/etr.csv").read_bytes(), "etr.csv")
     outcome = validate(parsed.valid, FEED_SUITES["ods-trusts"])
     assert outcome.failed == [] and outcome.evaluated >= 10
 
 
 def test_real_sickness_files_pass_their_suite(realdata):
-    ods = FEED_FILES["ods-trusts"].parse((realdata / "ods/etr.csv").read_bytes()).valid
+    ods = FEED_FILES["ods-trusts"].parse((realdata / "ods/etr.csv").read_bytes(), "etr.csv").valid
     previous = None
     for month in ("04", "05", "06"):
-        parsed = RELEASE_FEEDS["sickness-absence"].parse(
-            (realdata / f"workforce/nhs_sickness_absence_2024-{month}.csv").read_bytes())
+        name = f"nhs_sickness_absence_2024-{month}.csv"
+        parsed = RELEASE_FEEDS["sickness-absence"].parse((realdata / "workforce" / name).read_bytes(), name)
         month_end = parsed.valid.column("month_end")[0].as_py()
         context = SuiteContext(published_on=month_end + timedelta(days=95), previous_rows=previous, ods_trusts=ods)
         outcome = validate(parsed.valid, FEED_SUITES["sickness-absence"], context)
@@ -196,11 +196,11 @@ def test_tac_rules(feeds):
 
 
 def test_reference_rules(feeds, ods_trusts):
-    successors = FEED_FILES["ods-successors"].parse((feeds / "ods/succ.csv").read_bytes()).valid
+    successors = FEED_FILES["ods-successors"].parse((feeds / "ods/succ.csv").read_bytes(), "succ.csv").valid
     own_successor = changed(successors, 0, new_code=successors.column("old_code")[0].as_py())
     assert ("expect_column_values_to_be_in_set", "succeeds_another_organisation", "critical") in failures(
         validate(own_successor, FEED_SUITES["ods-successors"], SuiteContext(ods_trusts=ods_trusts)))
-    icbs = FEED_FILES["icb-names"].parse((feeds / "ons/icb_names_codes.csv").read_bytes()).valid
+    icbs = FEED_FILES["icb-names"].parse((feeds / "ons/icb_names_codes.csv").read_bytes(), "icb_names_codes.csv").valid
     repeated = changed(icbs, 1, icb_ods_code=icbs.column("icb_ods_code")[0].as_py())
     assert ("expect_column_values_to_be_unique", "icb_ods_code", "critical") in failures(
         validate(repeated, FEED_SUITES["icb-names"]))
