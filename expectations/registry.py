@@ -164,5 +164,23 @@ def _stored_validation(frame, gx_suite, gx_root: Path, run_name: str):
         checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
             name=gx_suite.name, validation_definitions=[definition], result_format="SUMMARY",
             actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")]))
+        _keep_latest_results(context, gx_suite.name, gx_root, RESULTS_KEPT_PER_SUITE - 1)  # room for this one
         outcome = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=RunIdentifier(run_name=run_name))
     return next(iter(outcome.run_results.values()))
+
+
+# Validation results kept per suite in the GX project (and so in the Data Docs): the Data Docs index is rebuilt from
+# all of them after every validation, so keeping every run would slow each validation as the months go by.
+RESULTS_KEPT_PER_SUITE = 20
+
+
+def _keep_latest_results(context, suite_name: str, gx_root: Path, keep: int) -> None:
+    import shutil
+
+    store = context.validation_results_store
+    keys = sorted((k for k in store.list_keys() if k.expectation_suite_identifier.name == suite_name),
+                  key=lambda k: k.run_id.run_time)
+    site = gx_root / "gx" / "uncommitted" / "data_docs" / "local_site" / "validations" / suite_name
+    for key in keys[:max(len(keys) - keep, 0)]:
+        store.remove_key(key)
+        shutil.rmtree(site / key.run_id.run_name / key.to_tuple()[2], ignore_errors=True)

@@ -204,3 +204,19 @@ def test_reference_rules(feeds, ods_trusts):
     repeated = changed(icbs, 1, icb_ods_code=icbs.column("icb_ods_code")[0].as_py())
     assert ("expect_column_values_to_be_unique", "icb_ods_code", "critical") in failures(
         validate(repeated, FEED_SUITES["icb-names"]))
+
+
+def test_stored_validations_build_data_docs_and_keep_the_latest_per_suite(tmp_path):
+    from expectations.registry import RESULTS_KEPT_PER_SUITE, Suite
+    from expectations.suites.rules import not_null
+
+    suite = Suite("docs_probe", lambda context: [not_null("a")])
+    for run in range(RESULTS_KEPT_PER_SUITE + 3):
+        table = pa.table({"a": [1, None] if run == RESULTS_KEPT_PER_SUITE + 2 else [1, 2]})
+        outcome = validate(table, suite, gx_root=tmp_path, run_name=f"run{run:02d}")
+    assert failures(outcome) == {("expect_column_values_to_not_be_null", "a", "critical")}
+    docs = tmp_path / "gx" / "uncommitted" / "data_docs" / "local_site"
+    runs = sorted(p.name for p in (docs / "validations" / "docs_probe").iterdir() if any(p.rglob("*.html")))
+    assert runs == [f"run{n:02d}" for n in range(3, RESULTS_KEPT_PER_SUITE + 3)]
+    index = (docs / "index.html").read_text()
+    assert "run22" in index and "run02" not in index
