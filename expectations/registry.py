@@ -29,17 +29,32 @@ class SuiteContext:
     ods_trusts: pa.Table | None = None       # ODS trusts: organisation_code, open_date, close_date
 
 
+# The value types a suite may require of a column, as Great Expectations names them for pandas.
+TYPE_NAMES = {"str": ["str"], "date": ["date"], "float": ["float", "float64"], "int": ["int", "int32", "int64"],
+              "bool": ["bool"]}
+
+
 @dataclass(frozen=True)
 class Suite:
     name: str
     build: Callable[[SuiteContext], list]    # the expectations, each with its severity
     columns: tuple[str, ...] | None = None   # the columns it reads (None: all) — keeps big releases small in memory
     derive: Callable | None = None           # (pandas frame, context) -> frame with the computed columns
+    types: dict[str, str] = field(default_factory=dict)  # columns that must be there, and their value type
 
     @classmethod
     def of(cls, module: ModuleType) -> "Suite":
         columns = getattr(module, "COLUMNS", None)
-        return cls(module.NAME, module.build, tuple(columns) if columns else None, getattr(module, "derive", None))
+        return cls(module.NAME, module.build, tuple(columns) if columns else None, getattr(module, "derive", None),
+                   getattr(module, "TYPES", {}))
+
+    def expectations(self, context: SuiteContext) -> list:
+        """Columns and types first (critical), then the suite's own rules."""
+        import great_expectations.expectations as gxe
+
+        schema = [gxe.ExpectTableColumnsToMatchSet(column_set=list(self.types), exact_match=False)] if self.types else []
+        schema += [gxe.ExpectColumnValuesToBeInTypeList(column=c, type_list=TYPE_NAMES[t]) for c, t in self.types.items()]
+        return schema + self.build(context)
 
 
 def _feed_suites() -> dict[str, Suite]:
@@ -101,9 +116,12 @@ def validate(table: pa.Table, suite: Suite, context: SuiteContext = SuiteContext
     if suite.columns:
         table = table.select([c for c in suite.columns if c in table.column_names])
     frame = table.to_pandas()
+    for column in suite.types:  # GX checks the type of each value only in object columns
+        if column in frame and not (frame[column].dtype.kind in "fiub"):
+            frame[column] = frame[column].astype(object)
     if suite.derive is not None:
         frame = suite.derive(frame, context)
-    gx_suite = gx.ExpectationSuite(name=suite.name, expectations=suite.build(context))
+    gx_suite = gx.ExpectationSuite(name=suite.name, expectations=suite.expectations(context))
     if gx_root is None:
         result = _ephemeral_validation(frame, gx_suite)
     else:

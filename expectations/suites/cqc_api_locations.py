@@ -4,6 +4,8 @@ from expectations.suites.cqc_principles import overall_follows_principles
 from expectations.suites.rules import WARNING, between, holds, not_null, one_of, volume_band
 
 NAME = "cqc_api_locations"
+TYPES = {"location_id": "str", "provider_id": "str", "source": "str", "domain": "str", "rating": "str",
+         "is_rating": "bool", "report_date": "date"}
 
 
 def build(context):

@@ -4,6 +4,8 @@ from expectations.suites.cqc_principles import overall_follows_principles
 from expectations.suites.rules import WARNING, between, holds, not_null, one_of, unique, volume_band
 
 NAME = "cqc_latest_ratings"
+TYPES = {"level": "str", "provider_id": "str", "location_id": "str", "domain": "str", "rating": "str",
+         "is_rating": "bool", "publication_date": "date", "inherited": "bool"}
 
 
 def build(context):

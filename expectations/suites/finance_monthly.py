@@ -2,6 +2,8 @@
 from expectations.suites.rules import (WARNING, between, holds, not_null, ods_trust_status, unique, volume_band)
 
 NAME = "finance_monthly"
+TYPES = {"org_code": "str", "period_end": "date", "month_number": "int", "ytd_actual_surplus": "float",
+         "ytd_operating_income": "float", "ytd_agency_spend": "float", "ytd_agency_ceiling": "float"}
 
 
 def build(context):

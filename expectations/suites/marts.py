@@ -11,8 +11,11 @@ from expectations.suites.rules import WARNING, between, holds, not_null, one_of,
 SCORES = [1, 2, 3, 4]
 
 
-def _suite(name, build, derive=None) -> Suite:
-    return Suite(name=name, build=lambda context: build(), derive=derive)
+def _suite(name, build, derive=None, types=None) -> Suite:
+    return Suite(name=name, build=lambda context: build(), derive=derive, types=types or {})
+
+
+TRUST_MONTH = {"trust_code": "str", "period": "date"}
 
 
 def _derived(**rules):
@@ -42,10 +45,12 @@ SUITES = [
         not_null("trust_code"), unique("trust_code"), not_null("trust_name"), not_null("open_date"),
         holds("open_means_no_close_date"),
         rows_between(100, 1000, WARNING)],
-        _derived(open_means_no_close_date=lambda f: f["is_open"] == f["close_date"].isna())),
+        _derived(open_means_no_close_date=lambda f: f["is_open"] == f["close_date"].isna()),
+        {"trust_code": "str", "trust_name": "str", "icb_code": "str", "open_date": "date", "is_open": "bool"}),
     _suite("dim_health_economy", lambda: [
         unique("icb_code"), unique("icb_ons_code"), not_null("icb_name"), between("open_trust_count", 0, None),
-        rows_between(30, 50, WARNING)]),
+        rows_between(30, 50, WARNING)],
+        types={"icb_code": "str", "icb_ons_code": "str", "icb_name": "str", "open_trust_count": "int"}),
     _suite("fct_trust_quality", lambda: [
         not_null("trust_code"), not_null("period"), one_of("rating_level", ["trust", "location", "core service"]),
         one_of("key_question", DOMAINS), one_of("rating", [*RATINGS, *NON_RATINGS]),
@@ -53,7 +58,9 @@ SUITES = [
         holds("inherited_never_aggregated"),
         not_null("rating_scale")],
         _derived(inherited_never_aggregated=lambda f: ~(f["is_inherited"].fillna(False)
-                                                        & f["is_aggregated"].fillna(False)))),
+                                                        & f["is_aggregated"].fillna(False))),
+        {**TRUST_MONTH, "rating_level": "str", "key_question": "str", "rating": "str", "rating_age_days": "int",
+         "is_inherited": "bool"}),
     _suite("fct_trust_workforce", lambda: [
         not_null("trust_code"), unique("trust_code", "period"),
         between("total_fte", 0, None), between("total_headcount", 0, None),
@@ -61,10 +68,12 @@ SUITES = [
         between("sickness_absence_rate_percent", 0, 100), between("sickness_national_percentile_rank", 0, 1),
         between("sickness_worst_decile_months", 0, None)],
         _derived(fte_within_headcount=lambda f: (f["total_fte"] <= f["total_headcount"] + 1e-6)
-                 .astype("object").where(f["total_fte"].notna() & f["total_headcount"].notna(), None))),
+                 .astype("object").where(f["total_fte"].notna() & f["total_headcount"].notna(), None)),
+        {**TRUST_MONTH, "total_fte": "float", "sickness_absence_rate_percent": "float"}),
     _suite("fct_trust_workforce_by_staff_group", lambda: [
         not_null("staff_group"), unique("trust_code", "period", "staff_group"),
-        between("fte", 0, None), between("headcount", 0, None)]),
+        between("fte", 0, None), between("headcount", 0, None)],
+        types={**TRUST_MONTH, "staff_group": "str", "fte": "float", "headcount": "float"}),
     _suite("fct_trust_finance", lambda: [
         unique("trust_code", "period"),
         *[one_of(c, SCORES) for c in ("capital_service_capacity_score", "liquidity_score",
@@ -72,15 +81,18 @@ SUITES = [
                                       "agency_spend_score", "overall_finance_score")],
         one_of("access", ["restricted"]),                           # in-year returns are never public
         holds("return_received_by_period")],
-        _derived(return_received_by_period=lambda f: f["return_received_on"] <= f["period"])),
+        _derived(return_received_by_period=lambda f: f["return_received_on"] <= f["period"]),
+        {**TRUST_MONTH, "overall_finance_score": "int", "return_received_on": "date", "access": "str"}),
     _suite("fct_trust_failure_scale", lambda: [
         unique("trust_code", "period"), one_of("level", [0, 1, 2, 3, 4, 5]), not_null("consequence"),
         not_null("methodology_version"), holds("criteria_explain_the_level")],
-        _derived(criteria_explain_the_level=_criteria_consistent)),
+        _derived(criteria_explain_the_level=_criteria_consistent),
+        {**TRUST_MONTH, "level": "int", "criteria": "str", "consequence": "str", "methodology_version": "str"}),
     _suite("fct_economy_condition", lambda: [
         unique("trust_code", "period"), between("others_failing_share", 0, 1), holds("one_trust_left_out"),
         between("stress_measures_passed", 0, 3)],
-        _derived(one_trust_left_out=lambda f: f["other_trusts"] == f["economy_trusts"] - 1)),
+        _derived(one_trust_left_out=lambda f: f["other_trusts"] == f["economy_trusts"] - 1),
+        {**TRUST_MONTH, "icb_code": "str", "others_failing_share": "float"}),
     *[_suite(report, lambda: [
         unique("period"),
         *[between(c, 0, None) for c in ("n_failing_in_failing", "n_failing_in_other", "n_ok_in_failing",
@@ -88,27 +100,33 @@ SUITES = [
         between("fisher_p", 0, 1 + 1e-9), between("share_failing_in_failing_economies", 0, 1),
         holds("odds_ratio_within_its_ci"), holds("relative_risk_within_its_ci")],
         _derived(odds_ratio_within_its_ci=_ci_holds("odds_ratio", "or_ci_low", "or_ci_high"),
-                 relative_risk_within_its_ci=_ci_holds("relative_risk", "rr_ci_low", "rr_ci_high")))
+                 relative_risk_within_its_ci=_ci_holds("relative_risk", "rr_ci_low", "rr_ci_high")),
+        {"period": "date", "n_failing_in_failing": "int", "odds_ratio": "float", "fisher_p": "float"})
       for report in ("rpt_economy_trust_link", "rpt_finance_quality_link")],
     _suite("rpt_pockets_of_poor_care", lambda: [
         one_of("trust_rating", ["Good", "Outstanding"]), one_of("rating", ["Requires improvement", "Inadequate"]),
-        between("rating_age_days", 0, None)]),
+        between("rating_age_days", 0, None)],
+        types={**TRUST_MONTH, "location_id": "str", "rating": "str", "trust_rating": "str"}),
     _suite("rpt_ratings_trend", lambda: [
         unique("publication_year"), between("mean_score", 1, 4), between("share_good_or_outstanding", 0, 1),
         holds("five_years_in_the_window")],
-        _derived(five_years_in_the_window=lambda f: f["in_five_year_window"].sum() == min(5, len(f)))),
+        _derived(five_years_in_the_window=lambda f: f["in_five_year_window"].sum() == min(5, len(f))),
+        {"publication_year": "int", "mean_score": "float", "in_five_year_window": "bool"}),
     _suite("rpt_data_quality", lambda: [
         not_null("asset"), unique("asset", "partition_key"),
         one_of("last_outcome", ["stored", "unchanged", "rejected"]), holds("rows_reconcile"),
         between("expectations_passed", 0, None)],
         _derived(rows_reconcile=lambda f: (f["rows_in"] == f["rows_valid"] + f["rows_quarantined"])
-                 .astype("object").where(f["rows_in"].notna() & f["rows_valid"].notna(), None))),
+                 .astype("object").where(f["rows_in"].notna() & f["rows_valid"].notna(), None)),
+        {"asset": "str", "asset_kind": "str", "partition_key": "str"}),
     _suite("fct_quarantined_rows", lambda: [
         not_null("source_row"), not_null("reason"), not_null("feed_folder"), one_of("access", ["public", "restricted"]),
         holds("finance_returns_restricted")],
         _derived(finance_returns_restricted=lambda f: (f["access"] == "restricted")
-                 .where(f["table_name"] == "monthly_returns", None).astype("object"))),
+                 .where(f["table_name"] == "monthly_returns", None).astype("object")),
+        {"feed_folder": "str", "table_name": "str", "source_row": "int", "rule": "str", "reason": "str"}),
     _suite("rpt_calibration", lambda: [
         unique("period", "scenario"), between("trusts_moved", 0, None), holds("levels_add_up")],
-        _derived(levels_add_up=lambda f: sum(f[f"trusts_at_level_{n}"] for n in range(6)) == f["trusts"])),
+        _derived(levels_add_up=lambda f: sum(f[f"trusts_at_level_{n}"] for n in range(6)) == f["trusts"]),
+        {"period": "date", "scenario": "str", "trusts": "int", "trusts_moved": "int"}),
 ]

@@ -2,6 +2,7 @@
 from expectations.suites.rules import WARNING, matches, not_null, rows_between, unique
 
 NAME = "ods_icbs"
+TYPES = {"icb_ods_code": "str", "icb_ons_code": "str", "icb_name": "str"}
 
 
 def build(context):

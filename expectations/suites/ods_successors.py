@@ -2,6 +2,7 @@
 from expectations.suites.rules import WARNING, holds, matches, not_null, one_of, unique
 
 NAME = "ods_successors"
+TYPES = {"old_code": "str", "new_code": "str", "reason": "str", "effective_date": "date", "indicator": "str"}
 
 
 def build(context):

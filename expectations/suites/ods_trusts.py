@@ -2,6 +2,8 @@
 from expectations.suites.rules import WARNING, between, matches, not_null, rows_between, unique
 
 NAME = "ods_trusts"
+TYPES = {"organisation_code": "str", "name": "str", "national_grouping": "str", "high_level_health_geography": "str",
+         "open_date": "date", "close_date": "date"}
 
 
 def build(context):

@@ -2,6 +2,7 @@
 from expectations.suites.rules import WARNING, holds, matches, not_null, ods_trust_status, unique, volume_band
 
 NAME = "tac"
+TYPES = {"financial_year": "str", "org_code": "str", "subcode": "str", "value_gbp_thousands": "float"}
 
 
 def build(context):

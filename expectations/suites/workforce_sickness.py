@@ -3,6 +3,8 @@ from expectations.suites.rules import (WARNING, between, days_before, holds, mat
                                        unique, volume_band)
 
 NAME = "workforce_sickness"
+TYPES = {"month_end": "date", "org_code": "str", "org_type": "str", "fte_days_lost": "float",
+         "fte_days_available": "float", "sickness_absence_rate_percent": "float"}
 RATE_TOLERANCE = 0.005 + 1e-9   # published to two decimals
 
 

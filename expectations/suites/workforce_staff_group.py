@@ -4,6 +4,7 @@ from orchestration.feeds.workforce.staff_group import DATA_TYPES, STAFF_GROUPS
 from expectations.suites.rules import WARNING, between, days_before, holds, not_null, one_of, volume_band
 
 NAME = "workforce_staff_group"
+TYPES = {"month_end": "date", "org_code": "str", "value": "float"}
 COLUMNS = ["month_end", "org_code", "staff_group_sort_order", "staff_group", "data_type", "value"]
 
 

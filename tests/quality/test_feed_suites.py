@@ -117,6 +117,13 @@ def test_sickness_rules(feeds):
     assert failures(validate(table, suite, from_the_future)) == {
         ("expect_column_values_to_be_between", "days_before_publication", "critical")}
 
+    org_type = table.schema.get_field_index("org_type")
+    numbered = table.set_column(org_type, "org_type", pa.array(range(table.num_rows)))
+    assert failures(validate(numbered, suite, context)) == {
+        ("expect_column_values_to_be_in_type_list", "org_type", "critical")}
+    assert ("expect_table_columns_to_match_set", "(table)", "critical") in failures(
+        validate(table.remove_column(org_type), suite, context))
+
     shrunk = SuiteContext(published_on=context.published_on, previous_rows=table.num_rows * 2,
                           ods_trusts=context.ods_trusts)
     assert failures(validate(table, suite, shrunk)) == {

@@ -2,11 +2,11 @@
 -- over the trusts whose economy has other trusts to measure it by.
 select
     period,
-    sum(case when is_failing = 1 and economy_failing then 1 else 0 end) as a,
-    sum(case when is_failing = 1 and not economy_failing then 1 else 0 end) as b,
-    sum(case when is_failing = 0 and economy_failing then 1 else 0 end) as c,
-    sum(case when is_failing = 0 and not economy_failing then 1 else 0 end) as d,
-    sum(case when economy_failing is null then 1 else 0 end) as n_unclassified
+    count(case when is_failing = 1 and economy_failing then 1 end) as a,
+    count(case when is_failing = 1 and not economy_failing then 1 end) as b,
+    count(case when is_failing = 0 and economy_failing then 1 end) as c,
+    count(case when is_failing = 0 and not economy_failing then 1 end) as d,
+    count(case when economy_failing is null then 1 end) as n_unclassified
 from {{ ref('int_economy_stress') }}
 where scenario = 'baseline'
 group by period

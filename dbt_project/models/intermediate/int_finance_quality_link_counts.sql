@@ -21,10 +21,10 @@ classified as (
 
 select
     period,
-    sum(case when quality_failing = 1 and finance_failing = 1 then 1 else 0 end) as a,
-    sum(case when quality_failing = 1 and finance_failing = 0 then 1 else 0 end) as b,
-    sum(case when quality_failing = 0 and finance_failing = 1 then 1 else 0 end) as c,
-    sum(case when quality_failing = 0 and finance_failing = 0 then 1 else 0 end) as d,
-    sum(case when quality_failing is null or finance_failing is null then 1 else 0 end) as n_unclassified
+    count(case when quality_failing = 1 and finance_failing = 1 then 1 end) as a,
+    count(case when quality_failing = 1 and finance_failing = 0 then 1 end) as b,
+    count(case when quality_failing = 0 and finance_failing = 1 then 1 end) as c,
+    count(case when quality_failing = 0 and finance_failing = 0 then 1 end) as d,
+    count(case when quality_failing is null or finance_failing is null then 1 end) as n_unclassified
 from classified
 group by period

@@ -35,11 +35,11 @@ select
     thresholds.value * (1 + 0.1 * scenarios.direction) as scenario_value,
     count(*) as trusts,
     {%- for level in range(0, 6) %}
-    sum(case when compared.level = {{ level }} then 1 else 0 end) as trusts_at_level_{{ level }},
+    count(case when compared.level = {{ level }} then 1 end) as trusts_at_level_{{ level }},
     {%- endfor %}
-    sum(case when compared.level <> compared.baseline_level then 1 else 0 end) as trusts_moved,
-    sum(case when compared.level > compared.baseline_level then 1 else 0 end) as trusts_moved_up,
-    sum(case when compared.level < compared.baseline_level then 1 else 0 end) as trusts_moved_down,
+    count(case when compared.level <> compared.baseline_level then 1 end) as trusts_moved,
+    count(case when compared.level > compared.baseline_level then 1 end) as trusts_moved_up,
+    count(case when compared.level < compared.baseline_level then 1 end) as trusts_moved_down,
     '{{ var("methodology_version") }}' as methodology_version
 from compared
 inner join scenarios on scenarios.scenario = compared.scenario

@@ -12,7 +12,7 @@ attempts as (
         asset,
         partition_key,
         count(*) as attempts,
-        sum(case when outcome = 'rejected' then 1 else 0 end) as rejections
+        count(case when outcome = 'rejected' then 1 end) as rejections
     from ingestions
     group by asset, partition_key
 ),

@@ -21,12 +21,12 @@ ratings as (
 by_year as (
     select
         extract(year from publication_date) as publication_year,
-        sum(case when is_inherited = 0 then 1 else 0 end) as ratings,
-        sum(case when is_inherited = 1 then 1 else 0 end) as inherited_ratings_excluded,
-        sum(case when is_inherited = 0 and rating = 'Outstanding' then 1 else 0 end) as outstanding,
-        sum(case when is_inherited = 0 and rating = 'Good' then 1 else 0 end) as good,
-        sum(case when is_inherited = 0 and rating = 'Requires improvement' then 1 else 0 end) as requires_improvement,
-        sum(case when is_inherited = 0 and rating = 'Inadequate' then 1 else 0 end) as inadequate,
+        count(case when is_inherited = 0 then 1 end) as ratings,
+        count(case when is_inherited = 1 then 1 end) as inherited_ratings_excluded,
+        count(case when is_inherited = 0 and rating = 'Outstanding' then 1 end) as outstanding,
+        count(case when is_inherited = 0 and rating = 'Good' then 1 end) as good,
+        count(case when is_inherited = 0 and rating = 'Requires improvement' then 1 end) as requires_improvement,
+        count(case when is_inherited = 0 and rating = 'Inadequate' then 1 end) as inadequate,
         avg(case when is_inherited = 0 then
             case rating when 'Inadequate' then 0 when 'Requires improvement' then 1 when 'Good' then 2
                         when 'Outstanding' then 3 end end) as mean_score
