@@ -35,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
                           help="also CQC social-care providers and locations (ids like 1-115574477)")
     simulate.add_argument("--all-months", action="store_true",
                           help="every month since 2014 and the workforce series from 2009 (for benchmarks; large)")
+    simulate.add_argument("--workforce-from", type=int, metavar="YEAR",
+                          help="start the cumulative workforce series in this year (default 2014; smaller, quicker)")
 
     check = commands.add_parser("check-feed", help="validate one feed file and print a JSON report")
     check.add_argument("kind", help="feed kind: " + ", ".join(_feed_kinds()))
@@ -88,7 +90,7 @@ def cmd_simulate(args) -> int:
 
     summary = simulate(args.scale, args.seed, args.out, economy_strength=args.economy_strength, months=args.months,
                        all_months=args.all_months, finance_link=args.finance_link,
-                       with_social_care=args.with_social_care)
+                       with_social_care=args.with_social_care, workforce_from=args.workforce_from)
     print(json.dumps(summary, indent=2, default=str))
     return 0
 

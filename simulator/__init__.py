@@ -34,8 +34,9 @@ TAC_YEARS = 3  # annual accounts written by default; all_months writes every yea
 
 def simulate(scale: str, seed: int, out: Path, as_of: date = date(2026, 10, 1), economy_strength: float = 0.6,
              months: int = DEFAULT_MONTHS, all_months: bool = False, feeds: set[str] | None = None,
-             finance_link: float = 0.6, with_social_care: bool = False) -> dict:
-    """Write the feeds (all of FEEDS, or the named subset) under `out`, and the planted truth."""
+             finance_link: float = 0.6, with_social_care: bool = False, workforce_from: int | None = None) -> dict:
+    """Write the feeds (all of FEEDS, or the named subset) under `out`, and the planted truth. `workforce_from` (a
+    year) starts the cumulative workforce series later than its default, for runs that do not need its history."""
     feeds = set(FEEDS) if feeds is None else set(feeds)
     unknown = feeds - set(FEEDS)
     if unknown:
@@ -64,6 +65,8 @@ def simulate(scale: str, seed: int, out: Path, as_of: date = date(2026, 10, 1), 
                       if "staff_group" in feeds else []):
         archive, _ = staff_groups.release_file_names(month_end)
         history = staff_groups.FULL_HISTORY_START if all_months else staff_groups.HISTORY_START
+        if workforce_from is not None:
+            history = max(history, date(workforce_from, 1, 31))
         add_release("workforce-staff-group", "workforce/staff_group", f"{month_end:%Y-%m}", archive,
                     _published_after(month_end, 3),
                     lambda world, path, month_end=month_end, history=history:
