@@ -19,6 +19,13 @@ assert result.accepted, result.report()["errors"][:3]
 pq.write_table(result.valid, sys.argv[2])
 print(result.rows)
 """
+# The same, then the release's Great Expectations suite on the parsed rows, as the ingestion asset runs it.
+INGEST_AND_SUITE = INGEST + """
+from datetime import date
+from expectations.registry import FEED_SUITES, SuiteContext, validate
+outcome = validate(result.valid, FEED_SUITES["workforce-staff-group"], SuiteContext(published_on=date(2026, 10, 1)))
+assert not outcome.blocking, outcome.summary()
+"""
 PANDAS = """
 import sys, zipfile, pandas as pd
 with zipfile.ZipFile(sys.argv[1]) as archive:
@@ -36,10 +43,12 @@ def run(out: Path, env: dict) -> dict:
     path = out / sg.release_file_names(month)[0]
     rows = sg.write_staff_group_release(build_england("national", 1), month, path, sg.FULL_HISTORY_START)
     ours = timed([sys.executable, "-c", INGEST, str(path), str(out / "staff_group.parquet")], env)
+    with_suite = timed([sys.executable, "-c", INGEST_AND_SUITE, str(path), str(out / "staff_group.parquet")], env)
     pandas = timed([sys.executable, "-c", PANDAS, str(path)], env)
     return {"rows": rows, "zip_mb": round(path.stat().st_size / 2**20, 1),
             "csv_mb": round(__import__("zipfile").ZipFile(path).infolist()[0].file_size / 2**20, 1),
-            "parse_validate_to_parquet": ours, "pandas_read_csv_only": pandas}
+            "parse_validate_to_parquet": ours, "parse_validate_to_parquet_then_gx_suite": with_suite,
+            "pandas_read_csv_only": pandas}
 
 
 if __name__ == "__main__":
