@@ -32,19 +32,25 @@ def _published(request: Request) -> tuple[dict | None, list[dict]]:
         return None, []
     try:
         [publication] = rows(cursor, "SELECT run_id, published_at FROM publication", [])
-        assets = rows(cursor, "SELECT * FROM rpt_data_quality ORDER BY asset_kind DESC, asset, partition_key", [])
+        try:
+            assets = rows(cursor, "SELECT * FROM rpt_data_quality ORDER BY asset_kind DESC, asset, partition_key", [])
+        except duckdb.CatalogException:  # a snapshot published before the report existed: the log still speaks
+            assets = []
     finally:
         cursor.close()
     return publication, assets
 
 
-def _events_after(quality_dir, after) -> list[dict]:
-    """Ingestion attempts and check evaluations recorded after `after` (everything if None), newest first."""
+def _events_after(quality_dir, after, asset: str | None) -> list[dict]:
+    """Ingestion attempts and check evaluations recorded after `after` (everything if None), of one asset or all,
+    newest first."""
     files = {kind: quality_dir / kind for kind in ("ingestions", "checks")}
     if not all(folder.is_dir() and any(folder.glob("*.parquet")) for folder in files.values()):
         return []
-    since = "WHERE recorded_at > ?" if after else ""
-    params = [after] * 2 if after else []
+    conditions = [(condition, value) for condition, value in (("recorded_at > ?", after), ("asset = ?", asset))
+                  if value is not None]
+    since = ("WHERE " + " AND ".join(c for c, _ in conditions)) if conditions else ""
+    params = [v for _, v in conditions] * 2
     with duckdb.connect() as db:
         glob = {k: str(v / "*.parquet").replace("'", "''") for k, v in files.items()}
         return rows(db, f"""
@@ -67,7 +73,7 @@ def data_quality(request: Request, asset: str | None = Query(None, description="
     publication, assets = _published(request)
     # the snapshot records its publication time in UTC, without a zone; the log's times carry theirs
     published_at = publication["published_at"].replace(tzinfo=timezone.utc) if publication else None
-    events = _events_after(request.app.state.quality_dir, published_at)
+    events = _events_after(request.app.state.quality_dir, published_at, asset)
     report_assets = []
     for a in assets:
         checks = None
@@ -84,5 +90,7 @@ def data_quality(request: Request, asset: str | None = Query(None, description="
             event["reason"] = event["reason"] or None
     if asset:
         report_assets = [a for a in report_assets if a["asset"] == asset]
-        events = [e for e in events if e["asset"] == asset]
+        if not report_assets and not events:
+            known = sorted({a["asset"] for a in assets})
+            raise Problem(404, f"no data-quality record for asset {asset!r}; assets reported: {', '.join(known)}")
     return {"published": publication, "assets": report_assets, "since_publication": events}
