@@ -8,6 +8,7 @@ rule is one named expectation in the results and the Data Docs.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from datetime import date
@@ -164,16 +165,12 @@ def _ephemeral_validation(frame, gx_suite):
 
 
 def _stored_validation(frame, gx_suite, gx_root: Path, run_name: str):
-    """Validate through a checkpoint of a file-backed GX project, which stores the result and rebuilds the Data
-    Docs. One validation at a time per project (a lock), as the UI's runs may check several assets at once."""
+    """Validate through a checkpoint of a file-backed GX project, which stores the result; `build_data_docs` renders
+    it. One validation at a time per project (a lock), as the UI's runs may check several assets at once."""
     import great_expectations as gx
-    from filelock import FileLock
     from great_expectations.core.run_identifier import RunIdentifier
 
-    gx_root.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(gx_root / ".validation.lock")):
-        context = gx.get_context(mode="file", project_root_dir=str(gx_root))
-        _quiet(context)
+    with _project(gx_root) as context:
         gx_suite = context.suites.add_or_update(gx_suite)
         source = context.data_sources.add_or_update_pandas(name="frames")
         asset = next((a for a in source.assets if a.name == gx_suite.name), None) \
@@ -183,15 +180,45 @@ def _stored_validation(frame, gx_suite, gx_root: Path, run_name: str):
         definition = context.validation_definitions.add_or_update(
             gx.ValidationDefinition(name=gx_suite.name, data=batch_definition, suite=gx_suite))
         checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
-            name=gx_suite.name, validation_definitions=[definition], result_format="SUMMARY",
-            actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")]))
+            name=gx_suite.name, validation_definitions=[definition], result_format="SUMMARY", actions=[]))
         _keep_latest_results(context, gx_suite.name, gx_root, RESULTS_KEPT_PER_SUITE - 1)  # room for this one
         outcome = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=RunIdentifier(run_name=run_name))
     return next(iter(outcome.run_results.values()))
 
 
-# Validation results kept per suite in the GX project (and so in the Data Docs): the Data Docs index is rebuilt from
-# all of them after every validation, so keeping every run would slow each validation as the months go by.
+@contextlib.contextmanager
+def _project(gx_root: Path):
+    import great_expectations as gx
+    from filelock import FileLock
+
+    gx_root.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(gx_root / ".validation.lock")):
+        context = gx.get_context(mode="file", project_root_dir=str(gx_root))
+        _quiet(context)
+        yield context
+
+
+def data_docs_site(gx_root: Path) -> Path:
+    return gx_root / "gx" / "uncommitted" / "data_docs" / "local_site"
+
+
+def build_data_docs(gx_root: Path) -> Path | None:
+    """Render the Data Docs pages of every stored result not rendered yet, and the index. Called once at the end
+    of a run and where a blocking check fails — not after every validation, which would re-render the index each
+    time. Returns the index page (None before any validation)."""
+    if not (gx_root / "gx").is_dir():
+        return None
+    with _project(gx_root) as context:
+        pages = data_docs_site(gx_root) / "validations"
+        unrendered = [key for key in context.validation_results_store.list_keys()
+                      if not (pages / "/".join(key.to_tuple()[:3]) / f"{key.to_tuple()[3]}.html").exists()]
+        if unrendered:  # (none given would mean every page again)
+            context.build_data_docs(resource_identifiers=unrendered)
+    return data_docs_site(gx_root) / "index.html"
+
+
+# Validation results kept per suite in the GX project (and so in the Data Docs), so that the project, and the index
+# rendered from it, do not grow with every run.
 RESULTS_KEPT_PER_SUITE = 20
 
 
@@ -201,7 +228,7 @@ def _keep_latest_results(context, suite_name: str, gx_root: Path, keep: int) -> 
     store = context.validation_results_store
     keys = sorted((k for k in store.list_keys() if k.expectation_suite_identifier.name == suite_name),
                   key=lambda k: k.run_id.run_time)
-    site = gx_root / "gx" / "uncommitted" / "data_docs" / "local_site" / "validations" / suite_name
     for key in keys[:max(len(keys) - keep, 0)]:
         store.remove_key(key)
-        shutil.rmtree(site / key.run_id.run_name / key.to_tuple()[2], ignore_errors=True)
+        shutil.rmtree(data_docs_site(gx_root) / "validations" / suite_name / key.run_id.run_name / key.to_tuple()[2],
+                      ignore_errors=True)

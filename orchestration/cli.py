@@ -168,6 +168,8 @@ def cmd_run(args) -> int:
     with dg.DagsterInstance.get() as instance:
         results = ingest_releases(defs, instance, settings)
         result = defs.resolve_job_def(REFRESH_JOB).execute_in_process(instance=instance, raise_on_error=False)
+    from expectations.registry import build_data_docs
+    build_data_docs(settings.gx_root)  # every validation of this run, whatever its outcome
     rejected = [r for r in results if not r.success]
     for failed in rejected:
         print(f"\nRelease {failed.dagster_run.tags.get('dagster/partition')} of job {failed.dagster_run.job_name} "

@@ -67,9 +67,12 @@ def build_serving_asset(mart_names: list[str]) -> dg.AssetsDefinition:
         description="The marts published to serving/oversight.duckdb for the API (atomic swap).",
     )
     def serving_snapshot(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        outcome = publish(Settings.from_env(), mart_names, context.run_id)
+        settings = Settings.from_env()
+        outcome = publish(settings, mart_names, context.run_id)
+        from expectations.registry import build_data_docs
+        docs = build_data_docs(settings.gx_root)  # this run's validations, beside the figures they guarded
         return dg.MaterializeResult(metadata={
             "path": outcome["path"], "published_at": outcome["published_at"],
-            "rows": dg.MetadataValue.json(outcome["rows"])})
+            "rows": dg.MetadataValue.json(outcome["rows"]), **({"data_docs": str(docs)} if docs else {})})
 
     return serving_snapshot

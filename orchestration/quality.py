@@ -9,7 +9,7 @@ inside their ingestion assets instead (orchestration/feeds/ingest.py), before a 
 import dagster as dg
 import duckdb
 
-from expectations.registry import MART_SUITES, Suite, validate
+from expectations.registry import MART_SUITES, Suite, build_data_docs, validate
 from orchestration import quality_log
 from orchestration.settings import Settings
 
@@ -25,10 +25,12 @@ def _build_mart_check(suite: Suite) -> dg.AssetChecksDefinition:
     def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
         settings = Settings.from_env()
         with duckdb.connect(str(settings.warehouse_path), read_only=True) as warehouse:
-            table = warehouse.execute(f'select * from marts."{suite.name}"').to_arrow_table()
+            table = warehouse.sql(f'select * from marts."{suite.name}"').to_arrow_table()
         validation = validate(table, suite, gx_root=settings.gx_root, run_name=context.run.run_id)
         quality_log.record_check(settings, run_id=context.run.run_id, asset=suite.name, partition=None,
                                  suite=suite.name, expectations=validation.evaluated, failures=validation.failed)
+        if validation.blocking:
+            build_data_docs(settings.gx_root)  # nothing will be published: render why now
         return dg.AssetCheckResult(
             passed=validation.success,
             severity=dg.AssetCheckSeverity.ERROR if validation.blocking else dg.AssetCheckSeverity.WARN,

@@ -10,7 +10,7 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from expectations.registry import FEED_SUITES, SuiteContext, Validation, validate
+from expectations.registry import FEED_SUITES, SuiteContext, Validation, build_data_docs, validate
 from orchestration import quality_log
 from orchestration.feeds.reference import OdsTrusts
 from orchestration.feeds.registry import FEED_FILES, FeedFile
@@ -33,12 +33,13 @@ class ExpectationsFailed(Exception):
 def check_feed_expectations(spec, table: pa.Table, settings: Settings, context: SuiteContext, run_id: str,
                             partition: str | None, file: str, outcome: dict) -> Validation:
     """Run the feed's suite on the parsed rows before they are stored; log it; refuse the data if it is wrong.
-    Results go to the GX project under the home, whose Data Docs are rebuilt each time."""
+    Results go to the GX project under the home (its Data Docs are rendered at the end of a run)."""
     validation = validate(table, FEED_SUITES[spec.kind], context, settings.gx_root, run_name=run_id)
     quality_log.record_check(settings, run_id=run_id, asset="/".join(spec.asset_key_path),
                              partition=partition, suite=validation.suite, expectations=validation.evaluated,
                              failures=validation.failed)
     if validation.blocking:
+        build_data_docs(settings.gx_root)  # the failing values, rendered now: this is when someone will look
         raise ExpectationsFailed(file, validation, outcome)
     return validation
 

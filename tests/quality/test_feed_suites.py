@@ -214,15 +214,18 @@ def test_reference_rules(feeds, ods_trusts):
 
 
 def test_stored_validations_build_data_docs_and_keep_the_latest_per_suite(tmp_path):
-    from expectations.registry import RESULTS_KEPT_PER_SUITE, Suite
+    from expectations.registry import RESULTS_KEPT_PER_SUITE, Suite, build_data_docs
     from expectations.suites.rules import not_null
 
     suite = Suite("docs_probe", lambda context: [not_null("a")])
+    assert build_data_docs(tmp_path) is None  # nothing validated yet
     for run in range(RESULTS_KEPT_PER_SUITE + 3):
         table = pa.table({"a": [1, None] if run == RESULTS_KEPT_PER_SUITE + 2 else [1, 2]})
         outcome = validate(table, suite, gx_root=tmp_path, run_name=f"run{run:02d}")
+        if run in (0, RESULTS_KEPT_PER_SUITE):  # rendered now and then, as runs end
+            build_data_docs(tmp_path)
     assert failures(outcome) == {("expect_column_values_to_not_be_null", "a", "critical")}
-    docs = tmp_path / "gx" / "uncommitted" / "data_docs" / "local_site"
+    docs = build_data_docs(tmp_path).parent
     runs = sorted(p.name for p in (docs / "validations" / "docs_probe").iterdir() if any(p.rglob("*.html")))
     assert runs == [f"run{n:02d}" for n in range(3, RESULTS_KEPT_PER_SUITE + 3)]
     index = (docs / "index.html").read_text()
