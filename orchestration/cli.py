@@ -169,7 +169,7 @@ def cmd_run(args) -> int:
         results = ingest_releases(defs, instance, settings)
         result = defs.resolve_job_def(REFRESH_JOB).execute_in_process(instance=instance, raise_on_error=False)
     from expectations.registry import build_data_docs
-    build_data_docs(settings.gx_root)  # every validation of this run, whatever its outcome
+    docs = build_data_docs(settings.gx_root)  # every validation of this run, whatever its outcome
     rejected = [r for r in results if not r.success]
     for failed in rejected:
         print(f"\nRelease {failed.dagster_run.tags.get('dagster/partition')} of job {failed.dagster_run.job_name} "
@@ -185,12 +185,12 @@ def cmd_run(args) -> int:
     for check in cautions:
         print(f"  - caution: check {check} failed with a warning (the run went on)", file=sys.stderr)
     if rejected or not result.success:
-        print(f"Why, expectation by expectation: GET /api/v1/data-quality, and the Data Docs at "
-              f"{settings.data_docs_dir / 'index.html'}", file=sys.stderr)
+        print(f"Why, expectation by expectation: GET /api/v1/data-quality, and the Data Docs at {docs}",
+              file=sys.stderr)
         return 1
     print(f"\nRun {result.run_id} succeeded.\n  warehouse (pipeline): {settings.warehouse_path}\n"
           f"  published snapshot (API): {settings.serving_path}\n"
-          f"  data quality (GX Data Docs): {settings.data_docs_dir / 'index.html'}")
+          f"  data quality (GX Data Docs): {docs}")
     return 0
 
 

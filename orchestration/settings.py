@@ -70,10 +70,6 @@ class Settings:
         return self.home / "gx"
 
     @property
-    def data_docs_dir(self) -> Path:  # static HTML written by GX after every validation
-        return self.gx_root / "gx" / "uncommitted" / "data_docs" / "local_site"
-
-    @property
     def warehouse_path(self) -> Path:  # the file dbt writes; the API never opens it
         return self.home / "warehouse.duckdb"
 

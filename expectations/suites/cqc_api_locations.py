@@ -1,7 +1,7 @@
 """The parsed CQC API location documents of one pull (current and historic ratings)."""
 from orchestration.feeds.cqc.sheet import DOMAINS, NON_RATINGS, RATINGS
 from expectations.suites.cqc_principles import overall_follows_principles
-from expectations.suites.rules import WARNING, between, holds, not_null, one_of, volume_band
+from expectations.suites.rules import WARNING, between, days_before, holds, not_null, one_of, volume_band
 
 NAME = "cqc_api_locations"
 TYPES = {"location_id": "str", "provider_id": "str", "source": "str", "domain": "str", "rating": "str",
@@ -25,7 +25,6 @@ def build(context):
 def derive(frame, context):
     import pandas as pd
 
-    from expectations.suites.rules import days_before
 
     nhs = frame["provider_id"].str.match(r"^[A-Z0-9]{3}$", na=False)
     return frame.assign(

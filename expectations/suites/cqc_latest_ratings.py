@@ -1,7 +1,7 @@
 """The parsed CQC "Latest ratings" release (Locations and Providers sheets, long format)."""
 from orchestration.feeds.cqc.sheet import DOMAINS, NON_RATINGS, RATINGS
 from expectations.suites.cqc_principles import overall_follows_principles
-from expectations.suites.rules import WARNING, between, holds, not_null, one_of, unique, volume_band
+from expectations.suites.rules import WARNING, between, days_before, holds, not_null, one_of, unique, volume_band
 
 NAME = "cqc_latest_ratings"
 TYPES = {"level": "str", "provider_id": "str", "location_id": "str", "domain": "str", "rating": "str",
@@ -24,7 +24,6 @@ def build(context):
 
 
 def derive(frame, context):
-    from expectations.suites.rules import days_before
 
     return frame.assign(
         location_id_where_a_location=(frame["location_id"].notna() | (frame["level"] != "location")),

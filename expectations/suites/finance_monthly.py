@@ -1,5 +1,6 @@
 """The parsed in-year finance returns of one month (restricted data)."""
-from expectations.suites.rules import (WARNING, between, holds, not_null, ods_trust_status, unique, volume_band)
+from expectations.suites.rules import (WARNING, between, days_before, holds, not_null, ods_trust_status, unique,
+                                       volume_band)
 
 NAME = "finance_monthly"
 TYPES = {"org_code": "str", "period_end": "date", "month_number": "int", "ytd_actual_surplus": "float",
@@ -21,7 +22,6 @@ def build(context):
 
 
 def derive(frame, context):
-    from expectations.suites.rules import days_before
 
     period = frame["period_end"]
     fiscal_month = period.map(lambda d: (d.month - 4) % 12 + 1 if d is not None else None)

@@ -5,8 +5,6 @@
 """
 from __future__ import annotations
 
-from datetime import date
-
 import great_expectations.expectations as gxe
 
 CRITICAL, WARNING = "critical", "warning"
@@ -42,10 +40,6 @@ def holds(column: str, severity: str = CRITICAL, mostly: float = 1.0):
 
 def rows_between(low: int | None, high: int | None, severity: str = CRITICAL):
     return gxe.ExpectTableRowCountToBeBetween(min_value=low, max_value=high, severity=severity)
-
-
-def columns_present(columns, severity: str = CRITICAL):
-    return gxe.ExpectTableColumnsToMatchSet(column_set=list(columns), exact_match=False, severity=severity)
 
 
 def volume_band(previous_rows: int | None, low_share: float, high_share: float, severity: str = WARNING):
