@@ -20,6 +20,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from simulator.archives import entry, save_workbook
 from simulator.england import England, Trust
 
 KEY_QUESTIONS = ["Safe", "Effective", "Caring", "Responsive", "Well-led"]
@@ -345,7 +346,7 @@ def write_ratings_release(world: England, release: date, path: Path, fmt: str,
             sheet = book.create_sheet(name)
             for row in [*_preamble(release), *rows]:
                 sheet.append(row)
-        book.save(path)
+        save_workbook(book, path, release)
     elif fmt == "ods":
         path.write_bytes(_ods(release, sheets))
     else:
@@ -382,9 +383,9 @@ def _ods(release: date, sheets: dict[str, list[list]]) -> bytes:
                 "</manifest:manifest>")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
-        archive.writestr("META-INF/manifest.xml", manifest, compress_type=zipfile.ZIP_DEFLATED)
-        archive.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+        archive.writestr(entry("mimetype", release), "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr(entry("META-INF/manifest.xml", release), manifest, compress_type=zipfile.ZIP_DEFLATED)
+        archive.writestr(entry("content.xml", release), content, compress_type=zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 
 

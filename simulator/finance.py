@@ -16,6 +16,7 @@ import random
 from datetime import date, timedelta
 from pathlib import Path
 
+from simulator.archives import save_workbook
 from simulator.england import England, Trust
 from simulator.workforce import _title
 
@@ -127,7 +128,7 @@ def write_tac_year(world: England, year: str, path: Path, link: float = 0.6) -> 
     data.append([*TAC_COLUMNS, value_column])
     for row in tac_rows(world, year, link):
         data.append(row)
-    book.save(path)
+    save_workbook(book, path, tac_published(year))
 
 
 # --- the monthly in-year return --------------------------------------------------------------------------------------

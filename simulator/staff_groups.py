@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from simulator.archives import entry
 from simulator.england import England
 from simulator.workforce import NATIONAL_BODIES, QZZ, _ics_name, _title
 
@@ -214,7 +215,7 @@ def write_staff_group_release(world: England, month_end: date, path: Path,
     table = staff_group_table(world, month_end, history_start)
     _, member = release_file_names(month_end)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        with archive.open(member, "w", force_zip64=True) as csv_file:  # streamed: no copy of the text in memory
+        with archive.open(entry(member, month_end, zipfile.ZIP_DEFLATED, 1), "w", force_zip64=True) as csv_file:  # streamed: no copy of the text in memory
             pacsv.write_csv(table, csv_file, pacsv.WriteOptions(eol="\r\n", quoting_style="needed",
                                                                 quoting_header="none"))
     return table.num_rows

@@ -1,5 +1,6 @@
 """The simulated CQC ratings: planted structure the analysis must find, in the published shapes."""
 import re
+import zipfile
 from datetime import date
 
 import pytest
@@ -70,11 +71,18 @@ def test_the_header_is_renamed_between_releases(national):
     assert "Location ONSPD CCG Code" in old and "Location ONSPD ICB Code" in new
 
 
-def test_same_seed_same_release(tmp_path):
+@pytest.mark.parametrize("fmt", ["ods", "xlsx"])
+def test_same_seed_same_release(tmp_path, fmt):
     for n in (1, 2):
         world = build_england("small", 9)
-        cqc.write_ratings_release(world, date(2026, 9, 1), tmp_path / f"r{n}.ods", "ods")
-    assert (tmp_path / "r1.ods").read_bytes() == (tmp_path / "r2.ods").read_bytes()
+        cqc.write_ratings_release(world, date(2026, 9, 1), tmp_path / f"r{n}.{fmt}", fmt)
+    assert (tmp_path / f"r1.{fmt}").read_bytes() == (tmp_path / f"r2.{fmt}").read_bytes()
+    # Same bytes by design, not because both were written within the same second: nothing carries the clock.
+    with zipfile.ZipFile(tmp_path / f"r1.{fmt}") as archive:
+        assert {info.date_time for info in archive.infolist()} == {(2026, 9, 1, 0, 0, 0)}
+        if fmt == "xlsx":
+            assert re.findall(rb"<dcterms:modified[^>]*>([^<]*)<", archive.read("docProps/core.xml")) == \
+                [b"2026-09-01T00:00:00Z"]
 
 
 def test_social_care_is_optional_and_leaves_the_nhs_part_unchanged(tmp_path):

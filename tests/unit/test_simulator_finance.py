@@ -53,3 +53,14 @@ def test_years_and_months_published_by_a_date():
     assert finance.tac_years(date(2026, 10, 1)) == ["2022-23", "2023-24", "2024-25"]
     assert finance.tac_years(date(2026, 12, 1))[-1] == "2025-26"
     assert finance.finance_months(date(2026, 10, 1), 2) == [date(2026, 7, 31), date(2026, 8, 31)]
+
+
+def test_a_tac_workbook_is_the_same_bytes_for_the_same_seed_dated_by_its_publication(tmp_path):
+    import zipfile
+
+    for n in (1, 2):
+        finance.write_tac_year(build_england("small", 3), "2023-24", tmp_path / f"tac{n}.xlsx")
+    assert (tmp_path / "tac1.xlsx").read_bytes() == (tmp_path / "tac2.xlsx").read_bytes()
+    with zipfile.ZipFile(tmp_path / "tac1.xlsx") as archive:  # dated by publication (Dec 2024), never by the clock
+        assert {info.date_time for info in archive.infolist()} == {(2024, 12, 1, 0, 0, 0)}
+        assert b"2024-12-01T00:00:00Z" in archive.read("docProps/core.xml")
