@@ -5,6 +5,7 @@ import argparse
 import json
 import os
 import sys
+from datetime import date
 from pathlib import Path
 
 # Nothing here may wait on a network it cannot reach: usage telemetry off for every tool we drive.
@@ -46,6 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--ods-trusts", type=Path,
                        help="(" + ", ".join(_reference_kinds()) + ") check organisation codes against this ODS etr.csv "
                             "(or etr.zip): unknown codes and trusts closed before the row's period are quarantined")
+    check.add_argument("--expectations", action="store_true",
+                       help="also run the feed's Great Expectations suite on the rows the parser accepts, as the "
+                            "pipeline does before storing them (slower: a few seconds more)")
+    check.add_argument("--published-on", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                       help="(with --expectations) the release's publication date, for the rules about future "
+                            "dates and freshness; without it those rules are not checked")
 
     run = commands.add_parser("run", help="simulate feeds if none are configured, then materialise every asset")
     run.add_argument("--scale", choices=["small", "national"], default="national")
@@ -108,10 +115,13 @@ def cmd_check_feed(args) -> int:
         if not path.is_file():
             print(f"oversight check-feed: {path}: no such file", file=sys.stderr)
             return 2
+    if args.published_on and not args.expectations:
+        print("oversight check-feed: --published-on applies with --expectations only", file=sys.stderr)
+        return 2
     if args.icb_names and args.kind != "ods-trusts":
         print("oversight check-feed: --icb-names applies to ods-trusts only", file=sys.stderr)
         return 2
-    reference = None
+    reference = reference_table = None
     if args.ods_trusts:
         if not parse.takes_reference:
             print(f"oversight check-feed: --ods-trusts applies to {', '.join(_reference_kinds())} only",
@@ -123,14 +133,30 @@ def cmd_check_feed(args) -> int:
                   f"{trusts.errors[0].describe(trusts.file) if trusts.errors else 'refused'}", file=sys.stderr)
             return 2
         reference = OdsTrusts.from_table(trusts.valid, trusts.file)
+        reference_table = trusts.valid
     result = parse(args.path.read_bytes(), str(args.path), reference=reference)
     if args.icb_names:
         check_trust_icbs(result, CHECK_KINDS["icb-names"](args.icb_names.read_bytes(), str(args.icb_names)))
     report = result.report()
     report["accepted"] = result.accepted and not result.errors if args.icb_names else result.accepted
     report["file"] = str(args.path)
+    if args.expectations and report["accepted"]:
+        report["expectations"] = _feed_expectations(args, result, reference_table)
+        report["accepted"] = not report["expectations"]["blocking"]
     print(json.dumps(report, indent=2, default=str))
     return 0 if report["accepted"] else 1
+
+
+def _feed_expectations(args, result, ods_trusts) -> dict:
+    """The feed's suite, in memory (nothing is written to the GX project): what the pipeline would refuse. Without
+    the previous release the volume band is not checked; without --published-on, neither is freshness."""
+    from expectations.registry import FEED_SUITES, SuiteContext, validate
+
+    trusts = result.valid if args.kind == "ods-trusts" else ods_trusts  # as the ingestion does
+    validation = validate(result.valid, FEED_SUITES[args.kind],
+                          SuiteContext(published_on=args.published_on, ods_trusts=trusts))
+    return {"suite": validation.suite, "evaluated": validation.evaluated, "blocking": validation.blocking,
+            "published_on": args.published_on, "failed": validation.failed}
 
 
 def prepare_home(scale: str = "national", seed: int = 1):

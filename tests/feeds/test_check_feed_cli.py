@@ -58,3 +58,25 @@ def test_unknown_kind_and_missing_file_are_usage_errors(tmp_path):
     assert code == 2 and report is None and "known kinds" in err and "ods-trusts" in err
     code, report, err = check_feed("ods-trusts", tmp_path / "missing.csv")
     assert code == 2 and "no such file" in err
+
+
+def test_with_expectations_a_release_dated_before_its_month_ends_is_refused_by_the_suite(realdata):
+    april = realdata / "workforce/nhs_sickness_absence_2024-04.csv"
+    code, report, _ = check_feed("sickness-absence", april, "--expectations", "--published-on", "2024-04-15")
+    assert code == 1 and report["accepted"] is False
+    assert report["rows_valid"] == report["rows"] == 285           # the parser has nothing against it …
+    suite = report["expectations"]                                  # … the suite does, as the pipeline would
+    assert suite["suite"] == "workforce_sickness" and suite["blocking"] is True
+    assert [(f["column"], f["severity"], f["unexpected_count"]) for f in suite["failed"]] == \
+        [("days_before_publication", "critical", 285)]
+    code, report, _ = check_feed("sickness-absence", april, "--expectations", "--published-on", "2024-07-25")
+    assert code == 0 and report["accepted"] is True
+    assert report["expectations"]["evaluated"] > 10 and report["expectations"]["failed"] == []
+
+
+def test_the_real_etr_meets_its_suite_and_published_on_needs_expectations(realdata):
+    code, report, _ = check_feed("ods-trusts", realdata / "ods/etr.csv", "--expectations")
+    assert code == 0 and report["expectations"]["suite"] and report["expectations"]["blocking"] is False
+    assert "expectations" not in check_feed("ods-trusts", realdata / "ods/etr.csv")[1]  # only when asked: GX is slow
+    code, _, err = check_feed("ods-trusts", realdata / "ods/etr.csv", "--published-on", "2024-12-01")
+    assert code == 2 and "--published-on applies with --expectations only" in err
