@@ -32,7 +32,7 @@ dev: setup  ## the Dagster UI on the same home (http://127.0.0.1:3000)
 	$(BIN)/oversight dev
 
 test: setup  ## the whole test suite
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15  # the slowest tests listed, to keep the suite well under 15 min
 
 bench: setup  ## speed and memory figures (see README)
 	$(BIN)/python -m bench
