@@ -71,7 +71,7 @@ def ensure_log(settings) -> None:
     folders[settings.quarantine_dir] = QUARANTINE_SCHEMA
     for folder, schema in folders.items():
         folder.mkdir(parents=True, exist_ok=True)
-        empty = folder / "_schema.parquet"
+        empty = folder / "schema.parquet"  # no leading "_": Spark ignores such files, even named explicitly
         if not empty.exists():
             _write(schema.empty_table(), empty)
 

@@ -17,7 +17,8 @@ with counts as (
         a + b + c + d as n,
         a + b as failing_trusts,
         a + c as trusts_in_failing_economies,
-        case when a = 0 or b = 0 or c = 0 or d = 0 then 0.5 else 0.0 end as correction
+        -- a double, not a decimal literal: Spark would carry decimals (six places) through every ratio below
+        case when a = 0 or b = 0 or c = 0 or d = 0 then cast(0.5 as double) else cast(0 as double) end as correction
     from {{ counts }}
 ),
 
@@ -98,7 +99,7 @@ select
     exp(ln(estimates.odds_ratio) + {{ z }} * estimates.log_or_se) as or_ci_high,
     fisher.fisher_p,
     case when estimates.a + estimates.b > 0
-         then 1.0 * estimates.a / (estimates.a + estimates.b) end as share_failing_in_failing_economies
+         then cast(estimates.a as double) / (estimates.a + estimates.b) end as share_failing_in_failing_economies
 from estimates
 inner join fisher on fisher.period = estimates.period
 {% endmacro %}

@@ -48,7 +48,7 @@ left_out as (
     select
         totals.*,
         economy_trusts - 1 as other_trusts,
-        1.0 * (economy_failing_trusts - is_failing) / nullif(economy_trusts - 1, 0) as others_failing_share,
+        cast(economy_failing_trusts - is_failing as double) / nullif(economy_trusts - 1, 0) as others_failing_share,
         100.0 * (economy_surplus - coalesce(ytd_actual_surplus, 0))
             / nullif(economy_income - coalesce(ytd_operating_income, 0), 0) as others_margin_pct,
         100.0 * (economy_days_lost - coalesce(sickness_fte_days_lost, 0))

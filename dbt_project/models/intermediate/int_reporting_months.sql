@@ -11,7 +11,7 @@ with published as (
 bounds as (
     select
         {{ dbt.date_trunc('month', 'min(published_on)') }} as first_month,
-        max(published_on) as last_published
+        {{ dbt.date_trunc('month', 'max(published_on)') }} as last_month
     from published
 ),
 
@@ -19,14 +19,20 @@ numbers as (
     {{ numbers_from_zero(var('report_months_max')) }}
 ),
 
-months as (
+-- One date function per step: nested cross-database date macros expand to tens of kilobytes on Spark.
+month_starts as (
     select
-        cast({{ dbt.last_day(dbt.dateadd('month', 'numbers.k', 'bounds.first_month'), 'month') }} as date) as month_end,
-        bounds.last_published
+        cast({{ dbt.dateadd('month', 'numbers.k', 'bounds.first_month') }} as date) as month_start,
+        bounds.last_month
     from bounds
     cross join numbers
+),
+
+months as (
+    select cast({{ dbt.last_day('month_start', 'month') }} as date) as month_end
+    from month_starts
+    where month_start <= last_month
 )
 
 select month_end
 from months
-where month_end < {{ dbt.dateadd('month', 1, dbt.date_trunc('month', 'last_published')) }}

@@ -16,7 +16,7 @@ criteria_lists as (
         trust_code,
         period,
         count(*) as criteria_met,
-        {{ dbt.listagg(criterion_json(), "', '", "order by level desc, criterion") }} as criteria_items
+        {{ ordered_listagg(criterion_json(), "', '", ['-level', 'criterion']) }} as criteria_items
     from criteria
     group by trust_code, period
 ),

@@ -58,7 +58,8 @@ select
     window_years.inadequate,
     window_years.mean_score,
     'cqc_0_inadequate_3_outstanding' as score_scale,
-    1.0 * (window_years.good + window_years.outstanding) / nullif(window_years.ratings, 0) as share_good_or_outstanding,
+    cast(window_years.good + window_years.outstanding as double) / nullif(window_years.ratings, 0)
+        as share_good_or_outstanding,
     window_years.in_five_year_window,
     trend.five_year_slope_per_year
 from window_years

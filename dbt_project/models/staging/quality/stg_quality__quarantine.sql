@@ -1,5 +1,5 @@
 -- Every row a parser refused, with where it came from and why. Feed, table and release come from the file's path
--- (quarantine/<feed>/<table>/[release=<key>/]<sha256>.parquet); the empty _schema.parquet adds no rows.
+-- (quarantine/<feed>/<table>/[release=<key>/]<sha256>.parquet); the empty schema.parquet adds no rows.
 with source as (
     select * from {{ source('quality', 'quarantine') }}
 ),
