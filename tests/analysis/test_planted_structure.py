@@ -2,11 +2,14 @@
 nothing was planted. Two real `oversight run`s at national scale, differing only in the planted economy effect:
   - with it (economy strength 0.6), the odds ratio's 95% CI lies above 1 in most months;
   - with it set to zero, the CI contains 1 in most months.
-The finance↔quality link the simulator plants in both is found in both. About a minute per run.
+The finance↔quality link the simulator plants in both is found in both. The two runs go side by side.
 """
+from concurrent.futures import ThreadPoolExecutor
+
 import duckdb
 import pytest
 
+from orchestration.dbt import ensure_manifest
 from tests.integration.support import environment, oversight
 
 MARTS = ["dim_trust", "dim_health_economy", "fct_trust_quality", "fct_trust_workforce",
@@ -36,13 +39,22 @@ def national_run(tmp_path_factory, strength: float) -> dict:
 
 
 @pytest.fixture(scope="module")
-def with_effect(tmp_path_factory):
-    return national_run(tmp_path_factory, 0.6)
+def national_runs(tmp_path_factory) -> dict[float, dict]:
+    """Both runs at once, one per core: each is a separate `oversight` process with its own home."""
+    ensure_manifest()  # parse the dbt project once, before two processes would both do it in the same folder
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = {strength: pool.submit(national_run, tmp_path_factory, strength) for strength in (0.6, 0.0)}
+        return {strength: run.result() for strength, run in runs.items()}
 
 
 @pytest.fixture(scope="module")
-def without_effect(tmp_path_factory):
-    return national_run(tmp_path_factory, 0.0)
+def with_effect(national_runs):
+    return national_runs[0.6]
+
+
+@pytest.fixture(scope="module")
+def without_effect(national_runs):
+    return national_runs[0.0]
 
 
 def test_with_the_economy_effect_the_odds_ratio_ci_lies_above_one_in_most_months(with_effect):
