@@ -113,8 +113,8 @@ class Validation:
 
 def validate(table: pa.Table, suite: Suite, context: SuiteContext = SuiteContext(),
              gx_root: Path | None = None, run_name: str | None = None) -> Validation:
-    """Run one suite on one table. With `gx_root`, the result is stored in that GX project and its Data Docs
-    (static HTML) updated; without it, nothing is written (check-feed, tests)."""
+    """Run one suite on one table. With `gx_root`, the result is stored in that GX project (`build_data_docs`
+    renders it); without it, nothing is written (check-feed, tests)."""
     import great_expectations as gx  # slow import: only when a check actually runs
 
     if suite.columns:
