@@ -53,10 +53,16 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--published-on", type=date.fromisoformat, metavar="YYYY-MM-DD",
                        help="(with --expectations) the release's publication date, for the rules about future "
                             "dates and freshness; without it those rules are not checked")
+    check.add_argument("--as-at", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                       help="the day the file is checked as at, for the rules about future dates (default: today)")
 
     run = commands.add_parser("run", help="simulate feeds if none are configured, then materialise every asset")
     run.add_argument("--scale", choices=["small", "national"], default="national")
     run.add_argument("--seed", type=int, default=1)
+    run.add_argument("--as-at", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                     help="the run's \"today\" for every rule that needs one (future dates, open and closed "
+                          "trusts, the months reported): the same inputs and date give the same marts (default: "
+                          "today)")
 
     serve = commands.add_parser("serve", help="serve the API over the published snapshot")
     serve.add_argument("--host", default=os.environ.get("OVERSIGHT_API_HOST", "127.0.0.1"))
@@ -83,13 +89,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _feed_kinds() -> list[str]:
-    from orchestration.feeds.registry import CHECK_KINDS
-    return list(CHECK_KINDS)
+    from orchestration.feeds.catalog import FEEDS
+    return list(FEEDS)
 
 
 def _reference_kinds() -> list[str]:
-    from orchestration.feeds.registry import CHECK_KINDS
-    return [kind for kind, parse in CHECK_KINDS.items() if parse.takes_reference]
+    from orchestration.feeds.catalog import FEEDS
+    return [kind for kind, feed in FEEDS.items() if "ods-trusts" in feed.reference]
+
+
+def _today() -> date:
+    """The day a command is run: the as-at date of whatever it checks or builds, unless --as-at says otherwise."""
+    from datetime import datetime, timezone
+    return datetime.now(timezone.utc).date()
 
 
 def cmd_simulate(args) -> int:
@@ -103,13 +115,13 @@ def cmd_simulate(args) -> int:
 
 
 def cmd_check_feed(args) -> int:
-    from orchestration.feeds.ods.layouts import check_trust_icbs
-    from orchestration.feeds.reference import OdsTrusts
-    from orchestration.feeds.registry import CHECK_KINDS
+    """The pipeline's own parse and validation (orchestration/feeds/pipeline.py `check`), minus the store."""
+    from orchestration.feeds import ods, pipeline
+    from orchestration.feeds.catalog import FEEDS
 
-    parse = CHECK_KINDS.get(args.kind)
-    if parse is None:
-        print(f"oversight check-feed: unknown kind {args.kind!r}; known kinds: {', '.join(CHECK_KINDS)}", file=sys.stderr)
+    feed = FEEDS.get(args.kind)
+    if feed is None:
+        print(f"oversight check-feed: unknown kind {args.kind!r}; known kinds: {', '.join(FEEDS)}", file=sys.stderr)
         return 2
     for path in filter(None, [args.path, args.icb_names, args.ods_trusts]):
         if not path.is_file():
@@ -118,50 +130,41 @@ def cmd_check_feed(args) -> int:
     if args.published_on and not args.expectations:
         print("oversight check-feed: --published-on applies with --expectations only", file=sys.stderr)
         return 2
-    if args.icb_names and args.kind != "ods-trusts":
+    if args.icb_names and "icb-names" not in feed.reference:
         print("oversight check-feed: --icb-names applies to ods-trusts only", file=sys.stderr)
         return 2
-    reference = reference_table = None
-    if args.ods_trusts:
-        if not parse.takes_reference:
-            print(f"oversight check-feed: --ods-trusts applies to {', '.join(_reference_kinds())} only",
-                  file=sys.stderr)
+    if args.ods_trusts and "ods-trusts" not in feed.reference:
+        print(f"oversight check-feed: --ods-trusts applies to {', '.join(_reference_kinds())} only", file=sys.stderr)
+        return 2
+    as_at = args.as_at or _today()
+    references = {}
+    for option, reference, column in ((args.ods_trusts, ods.TRUSTS, "ods_trusts"),
+                                      (args.icb_names, ods.ICB_NAMES, "icb_names")):
+        if option is None:
+            continue
+        parsed = reference.parse(option.read_bytes(), str(option), as_at=as_at)
+        if not parsed.accepted:
+            print(f"oversight check-feed: {option} is not a usable {reference.kind} file: "
+                  f"{parsed.errors[0].describe(parsed.file) if parsed.errors else 'refused'}", file=sys.stderr)
             return 2
-        trusts = CHECK_KINDS["ods-trusts"](args.ods_trusts.read_bytes(), str(args.ods_trusts))
-        if not trusts.accepted:
-            print(f"oversight check-feed: --ods-trusts {args.ods_trusts} is not a usable ODS trusts file: "
-                  f"{trusts.errors[0].describe(trusts.file) if trusts.errors else 'refused'}", file=sys.stderr)
-            return 2
-        reference = OdsTrusts.from_table(trusts.valid, trusts.file)
-        reference_table = trusts.valid
-    result = parse(args.path.read_bytes(), str(args.path), reference=reference)
-    if args.icb_names:
-        check_trust_icbs(result, CHECK_KINDS["icb-names"](args.icb_names.read_bytes(), str(args.icb_names)))
-    report = result.report()
-    report["accepted"] = result.accepted and not result.errors if args.icb_names else result.accepted
+        references[column], references[f"{column}_source"] = parsed.valid, parsed.file
+    references = pipeline.References(**references, published_on=args.published_on)
+    checked = pipeline.check(feed, args.path.read_bytes(), str(args.path), references, as_at,
+                             expectations=args.expectations)
+    report = checked.result.report()
     report["file"] = str(args.path)
-    if args.expectations and report["accepted"]:
-        report["expectations"] = _feed_expectations(args, result, reference_table)
-        report["accepted"] = not report["expectations"]["blocking"]
+    report["accepted"] = checked.accepted
+    if checked.validation is not None:
+        v = checked.validation
+        report["expectations"] = {"suite": v.suite, "evaluated": v.evaluated, "blocking": v.blocking,
+                                  "published_on": args.published_on, "failed": v.failed}
     print(json.dumps(report, indent=2, default=str))
     return 0 if report["accepted"] else 1
 
 
-def _feed_expectations(args, result, ods_trusts) -> dict:
-    """The feed's suite, in memory (nothing is written to the GX project): what the pipeline would refuse. Without
-    the previous release the volume band is not checked; without --published-on, neither is freshness."""
-    from expectations.registry import FEED_SUITES, SuiteContext, validate
-
-    trusts = result.valid if args.kind == "ods-trusts" else ods_trusts  # as the ingestion does
-    validation = validate(result.valid, FEED_SUITES[args.kind],
-                          SuiteContext(published_on=args.published_on, ods_trusts=trusts))
-    return {"suite": validation.suite, "evaluated": validation.evaluated, "blocking": validation.blocking,
-            "published_on": args.published_on, "failed": validation.failed}
-
-
 def prepare_home(scale: str = "national", seed: int = 1):
     """Resolve the home, point Dagster at it, and simulate feeds when no feed location is configured."""
-    from orchestration.settings import URL_VARIABLES, Settings
+    from orchestration.settings import Settings
 
     settings = Settings.from_env()
     settings.home.mkdir(parents=True, exist_ok=True)
@@ -172,8 +175,7 @@ def prepare_home(scale: str = "national", seed: int = 1):
         dagster_yaml.write_text(DAGSTER_YAML)
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
 
-    configured = settings.feeds_url or any(os.environ.get(v) for v in URL_VARIABLES.values())
-    if not configured:
+    if not settings.feeds_configured:
         from simulator import simulate
 
         summary = simulate(scale, seed, settings.feeds_dir)
@@ -187,92 +189,9 @@ def prepare_home(scale: str = "national", seed: int = 1):
 
 def cmd_run(args) -> int:
     settings = prepare_home(args.scale, args.seed)
-    import dagster as dg
+    from orchestration.launch import run
 
-    from orchestration.definitions import REFRESH_JOB, defs
-
-    with dg.DagsterInstance.get() as instance:
-        results = ingest_releases(defs, instance, settings)
-        result = defs.resolve_job_def(REFRESH_JOB).execute_in_process(instance=instance, raise_on_error=False)
-    from expectations.registry import build_data_docs
-    docs = build_data_docs(settings.gx_root)  # every validation of this run, whatever its outcome
-    rejected = [r for r in results if not r.success]
-    for failed in rejected:
-        print(f"\nRelease {failed.dagster_run.tags.get('dagster/partition')} of job {failed.dagster_run.job_name} "
-              "FAILED; the releases stored before stay as they were:", file=sys.stderr)
-        _print_failures(failed)
-    if not result.success:
-        print(f"\nRun {result.run_id} FAILED. The published snapshot (if any) is unchanged: {settings.serving_path}",
-              file=sys.stderr)
-        _print_failures(result)
-    blocking, cautions = _failed_checks([*results, result])
-    for check in blocking:
-        print(f"  - blocking check {check} failed", file=sys.stderr)
-    for check in cautions:
-        print(f"  - caution: check {check} failed with a warning (the run went on)", file=sys.stderr)
-    if rejected or not result.success:
-        print(f"Why, expectation by expectation: GET /api/v1/data-quality, and the Data Docs at {docs}",
-              file=sys.stderr)
-        return 1
-    print(f"\nRun {result.run_id} succeeded.\n  warehouse (pipeline): {settings.warehouse_path}\n"
-          f"  published snapshot (API): {settings.serving_path}\n"
-          f"  data quality (GX Data Docs): {docs}")
-    return 0
-
-
-def _failed_checks(results) -> tuple[list[str], list[str]]:
-    """The asset checks that failed in these runs: (blocking, with ERROR severity; cautions, with WARN)."""
-    import dagster as dg
-
-    blocking, cautions = [], []
-    for run in results:
-        for event in run.all_events:
-            if event.event_type_value != "ASSET_CHECK_EVALUATION" or event.event_specific_data.passed:
-                continue
-            name = event.event_specific_data.asset_check_key.to_user_string()
-            partition = run.dagster_run.tags.get("dagster/partition")
-            name += f" (release {partition})" if partition else ""
-            is_error = event.event_specific_data.severity == dg.AssetCheckSeverity.ERROR
-            (blocking if is_error else cautions).append(name)
-    return blocking, cautions
-
-
-def _print_failures(result) -> None:
-    for event in result.all_events:
-        if event.is_step_failure:
-            print(f"  - step {event.step_key}: {event.event_specific_data.error.message.strip()}", file=sys.stderr)
-
-
-def ingest_releases(defs, instance, settings) -> list:
-    """Every release listed by each release feed's index becomes a partition and is ingested, oldest first.
-    A release already stored from the same bytes is a quick no-op, so re-running is cheap."""
-    from orchestration.feeds.ingest import discover_releases
-    from orchestration.feeds.registry import RELEASE_FEEDS
-
-    results = []
-    for spec in RELEASE_FEEDS.values():
-        _, releases = discover_releases(spec, settings)
-        keys = [r.key for r in releases]
-        known = set(instance.get_dynamic_partitions(spec.partitions_name))
-        instance.add_dynamic_partitions(spec.partitions_name, [k for k in keys if k not in known])
-        job = defs.resolve_job_def(f"ingest_{spec.feed}_{spec.table}_releases")
-        for key in keys:
-            outcome = job.execute_in_process(instance=instance, partition_key=key, raise_on_error=False)
-            results.append(outcome)
-            print(f"{spec.kind} release {key}: {'ingested' if outcome.success else 'FAILED'}", flush=True)
-    # the CQC API is pulled whole, once per day: today's pull is the partition
-    from datetime import datetime, timezone
-
-    from orchestration.feeds.registry import CQC_API_FEED
-
-    today = datetime.now(timezone.utc).date().isoformat()
-    if today not in instance.get_dynamic_partitions(CQC_API_FEED.partitions_name):
-        instance.add_dynamic_partitions(CQC_API_FEED.partitions_name, [today])
-    job = defs.resolve_job_def(f"ingest_{CQC_API_FEED.feed}_{CQC_API_FEED.table}_releases")
-    outcome = job.execute_in_process(instance=instance, partition_key=today, raise_on_error=False)
-    results.append(outcome)
-    print(f"{CQC_API_FEED.kind} pull {today}: {'ingested' if outcome.success else 'FAILED'}", flush=True)
-    return results
+    return run(settings, args.as_at or _today())
 
 
 def cmd_serve(args) -> int:

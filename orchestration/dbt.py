@@ -1,6 +1,9 @@
 """The dbt project as Dagster assets: a DbtProject, and a translator that joins dbt sources onto the
 ingestion assets' keys so the lineage graph runs unbroken from feed to mart."""
 
+import contextlib
+import io
+import json
 import os
 import subprocess
 import sys
@@ -32,6 +35,18 @@ def _manifest_is_stale(manifest: Path) -> bool:
     return any(p.stat().st_mtime > built for p in sources if p.exists())
 
 
+def project_fingerprint() -> str:
+    """A hash of every file of the dbt project: a snapshot built by other models is not today's build."""
+    import hashlib
+    digest = hashlib.sha256()
+    files = [DBT_PROJECT_DIR / "dbt_project.yml"]
+    for folder in ("models", "macros", "tests", "seeds"):
+        files += [p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file()]
+    for path in sorted(files):
+        digest.update(str(path.relative_to(DBT_PROJECT_DIR)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def ensure_manifest() -> Path:
     """Parse the project if there is no manifest yet (a fresh clone) or it is older than the project's files."""
     dbt_project.prepare_if_dev()
@@ -39,6 +54,11 @@ def ensure_manifest() -> Path:
         subprocess.run([str(DBT_EXECUTABLE), "parse", "--quiet", "--profiles-dir", str(DBT_PROJECT_DIR)],
                        cwd=DBT_PROJECT_DIR, check=True)
     return dbt_project.manifest_path
+
+
+# Rebuild a model when something it depends on was updated (a release stored, a model rebuilt), once nothing it
+# depends on is still running. A partition never ingested (a release refused) does not hold the rest back.
+REBUILD_WHEN_UPDATED = dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing())
 
 
 class OversightTranslator(DagsterDbtTranslator):
@@ -56,6 +76,9 @@ class OversightTranslator(DagsterDbtTranslator):
             return dg.AssetKey(key)
         return dg.AssetKey([dbt_resource_props["name"]])
 
+    def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> dg.AutomationCondition | None:
+        return REBUILD_WHEN_UPDATED
+
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         fqn = dbt_resource_props.get("fqn", [])
         return fqn[1] if len(fqn) > 2 else "dbt"
@@ -63,8 +86,6 @@ class OversightTranslator(DagsterDbtTranslator):
 
 def mart_model_names(manifest_path: Path) -> list[str]:
     """The marts: what the serving snapshot publishes."""
-    import json
-
     manifest = json.loads(manifest_path.read_text())
     return sorted(n["name"] for n in manifest["nodes"].values()
                   if n["resource_type"] == "model" and n["fqn"][1:2] == ["marts"])
@@ -73,13 +94,36 @@ def mart_model_names(manifest_path: Path) -> list[str]:
 def build_dbt_assets() -> dg.AssetsDefinition:
     @dbt_assets(manifest=ensure_manifest(), project=dbt_project, dagster_dbt_translator=OversightTranslator())
     def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-        from orchestration import quality_log
+        from orchestration.feeds.assets import as_at_of
+        from orchestration.feeds.holdings import prepare_sources
         from orchestration.settings import Settings
 
-        quality_log.ensure_log(Settings.from_env())  # the quality sources are globs: they need a file to read
-        yield from dbt.cli(["build"], context=context).stream()
+        prepare_sources(Settings.from_env())  # every source readable: a series with no release is empty, typed
+        # dbt's own log goes to the run's log (debug), not the console: a person sees the models' count
+        with contextlib.redirect_stdout(_LogWriter(context.log)):
+            yield from dbt.cli(["build", "--vars", dbt_vars(as_at_of(context))], context=context).stream()
 
     return warehouse_models
+
+
+class _LogWriter(io.TextIOBase):
+    """A file-like object whose lines go to a Dagster logger at DEBUG."""
+
+    def __init__(self, log):
+        self.log, self.pending = log, ""
+
+    def write(self, text: str) -> int:
+        self.pending += text
+        *lines, self.pending = self.pending.split("\n")
+        for line in lines:
+            if line.strip():
+                self.log.debug(line)
+        return len(text)
+
+
+def dbt_vars(as_at) -> str:
+    """The run's as-at date for the models: every rule that needs "today" (a trust open, a period not yet ended)."""
+    return json.dumps({"as_at": as_at.isoformat()})
 
 
 def dbt_resource() -> DbtCliResource:

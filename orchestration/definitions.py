@@ -1,33 +1,39 @@
-"""The Dagster code location: each feed's ingestion assets, the dbt models, the checks, the publish step."""
+"""The Dagster code location: each feed folder's definitions merged, with the dbt models, the checks, the holdings of
+every feed, the publication, the refresh schedule and the automation of what depends on new data.
+
+How a day goes, in `make dev` (the daemon running) as in `oversight run` (the same definitions, run in-process):
+- a **sensor per series** finds releases its index lists and the instance does not hold, and ingests them in one
+  run (a single-run backfill of their partitions); the CQC API's sensor asks for the day's pull;
+- the **`daily_refresh` schedule** runs the `refresh` job: the current reference files (ODS, ONS), the holdings,
+  the dbt build with its checks, and the serving snapshot, with the day as the run's as-at date;
+- **declarative automation** rebuilds what depends on an ingestion asset when it stores something new (a release
+  whose bytes were already held stores nothing, so nothing is rebuilt for it), and publishes after.
+"""
 import dagster as dg
 
 from orchestration.dbt import build_dbt_assets, dbt_resource, ensure_manifest, mart_model_names
-from orchestration.feeds.ingest import (build_ingest_asset, build_release_asset, build_release_job,
-                                        build_release_sensor, ingest_api_pull)
-from orchestration.feeds.registry import CQC_API_FEED, FEED_FILES, RELEASE_FEEDS
-from orchestration.publish import build_serving_asset
+from orchestration.feeds.assets import AS_AT_TAG
+from orchestration.feeds.catalog import CURRENT_FILES
+from orchestration.feeds.cqc.definitions import defs as cqc_defs
+from orchestration.feeds.finance.definitions import defs as finance_defs
+from orchestration.feeds.holdings import KEY as HOLDINGS_KEY
+from orchestration.feeds.holdings import holdings_asset
+from orchestration.feeds.ods.definitions import defs as ods_defs
+from orchestration.feeds.workforce.definitions import defs as workforce_defs
+from orchestration.progress import LOGGERS
+from orchestration.publish import SERVING_KEY, build_serving_asset
 from orchestration.quality import build_mart_checks
 from orchestration.settings import Settings
 
 Settings.from_env().export()  # dbt reads OVERSIGHT_HOME (absolute) in profiles.yml and the sources
 
-REFRESH_JOB = "refresh_all"
+REFRESH_JOB = "refresh"
+REFRESH_CRON = "0 6 * * *"
 
-ingestion_assets = [build_ingest_asset(spec) for spec in FEED_FILES.values()]
-release_assets = [build_release_asset(spec) for spec in RELEASE_FEEDS.values()]
-release_assets.append(build_release_asset(CQC_API_FEED, ingest_api_pull))
-release_jobs = {kind: build_release_job(spec) for kind, spec in [*RELEASE_FEEDS.items(), (CQC_API_FEED.kind, CQC_API_FEED)]}
-release_sensors = [build_release_sensor(spec, release_jobs[kind]) for kind, spec in RELEASE_FEEDS.items()]
-# Each release feed has its own partitions (a job holds one partitions definition): those assets run in their
-# own per-release jobs, and the refresh job builds everything else on what they have stored.
-release_asset_keys = [dg.AssetKey(spec.asset_key_path) for spec in [*RELEASE_FEEDS.values(), CQC_API_FEED]]
+FEED_DEFINITIONS = (ods_defs, workforce_defs, cqc_defs, finance_defs)
+
 # The data-quality log and the quarantine are written by every ingestion asset and check, not by one asset of
 # their own: external assets stand for them, so dbt's quality sources have a place in the lineage graph.
-reference_versions = [
-    dg.AssetSpec(spec.versions.asset_key_path, deps=[spec.asset_key_path], group_name=spec.feed, kinds={"parquet"},
-                 description=f"{spec.versions.description} Written by the ingestion of {'/'.join(spec.asset_key_path)}.")
-    for spec in FEED_FILES.values() if spec.versions is not None
-]
 quality_records = [
     dg.AssetSpec(["quality", "ingestions"], group_name="quality", kinds={"parquet"},
                  description="The data-quality log of every ingestion attempt (orchestration/quality_log.py)."),
@@ -40,14 +46,40 @@ warehouse_models = build_dbt_assets()
 marts = mart_model_names(ensure_manifest())
 serving_snapshot = build_serving_asset(marts)
 
-defs = dg.Definitions(
-    assets=[*ingestion_assets, *release_assets, *reference_versions, *quality_records, warehouse_models,
-            serving_snapshot],
-    asset_checks=build_mart_checks(marts),
-    jobs=[dg.define_asset_job(REFRESH_JOB, selection=dg.AssetSelection.all() - dg.AssetSelection.assets(*release_asset_keys),
-                              description="Pull the reference feeds, build the warehouse on every stored release, "
-                                          "check it, publish it."),
-          *release_jobs.values()],
-    sensors=release_sensors,
-    resources={"dbt": dbt_resource()},
+# What the refresh builds: the current reference files, then everything that is not an ingestion of a series
+# (those have partitions of their own, and arrive by their sensors or `oversight run`'s backfills).
+reference_files = dg.AssetSelection.assets(*[dg.AssetKey(f.asset_key_path) for f in CURRENT_FILES.values()])
+build = (dg.AssetSelection.assets(dg.AssetKey(HOLDINGS_KEY), warehouse_models, serving_snapshot))
+refresh_job = dg.define_asset_job(
+    REFRESH_JOB, selection=reference_files | build,
+    description="Pull the current reference files, then build the warehouse on every release stored, check it, and "
+                "publish it.")
+
+
+@dg.schedule(cron_schedule=REFRESH_CRON, job=refresh_job, default_status=dg.DefaultScheduleStatus.STOPPED,
+             description="Every morning: the reference files, and the warehouse rebuilt for the day (rules that need "
+                         "\"today\" take the run's as-at date).")
+def daily_refresh(context: dg.ScheduleEvaluationContext):
+    day = context.scheduled_execution_time.date()
+    return dg.RunRequest(run_key=f"refresh:{day}", tags={AS_AT_TAG: day.isoformat()})
+
+
+# Whatever depends on the feeds is rebuilt when they store something new (and only then), then published.
+automation = dg.AutomationConditionSensorDefinition(
+    "rebuild_on_new_data", target=build, default_status=dg.DefaultSensorStatus.STOPPED,
+    description="Rebuilds the models downstream of an ingestion asset that stored something new, and publishes.")
+
+defs = dg.Definitions.merge(
+    *FEED_DEFINITIONS,
+    dg.Definitions(
+        assets=[*quality_records, holdings_asset(), warehouse_models, serving_snapshot],
+        asset_checks=build_mart_checks(marts),
+        jobs=[refresh_job],
+        schedules=[daily_refresh],
+        sensors=[automation],
+        resources={"dbt": dbt_resource()},
+        loggers=LOGGERS,
+    ),
 )
+
+SERVING = SERVING_KEY

@@ -1,9 +1,7 @@
 """Pull a feed file from a file:// or http(s):// URL, with retries that respect Retry-After."""
 from __future__ import annotations
 
-import io
 import time
-import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -79,17 +77,6 @@ def _retry_after_seconds(value: str | None) -> float:
             return max(0.0, (parsedate_to_datetime(value) - _now()).total_seconds())
         except (TypeError, ValueError):
             return 0.0
-
-
-def unpack(content: bytes, url: str, member_suffix: str = ".csv") -> bytes:
-    """The published ODS files are zips holding one CSV; plain files pass through unchanged."""
-    if not content.startswith(b"PK\x03\x04"):
-        return content
-    with zipfile.ZipFile(io.BytesIO(content)) as archive:
-        members = [n for n in archive.namelist() if n.lower().endswith(member_suffix)]
-        if len(members) != 1:
-            raise FetchError(f"{url}: expected one {member_suffix} file in the zip, found {members}")
-        return archive.read(members[0])
 
 
 def published_on(fetched: Fetched):

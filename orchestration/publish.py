@@ -6,7 +6,7 @@ so a reader sees the old snapshot or the new one, never a half-built one, and a 
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import dagster as dg
@@ -16,7 +16,10 @@ import pyarrow.parquet as pq
 from orchestration.settings import Settings
 
 
-def publish(settings: Settings, tables: list[str], run_id: str) -> dict:
+SERVING_KEY = ["serving", "snapshot"]
+
+
+def publish(settings: Settings, tables: list[str], run_id: str, as_at: date, build: str) -> dict:
     target = settings.serving_path
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.stem}.{os.getpid()}.tmp.duckdb")
@@ -27,31 +30,43 @@ def publish(settings: Settings, tables: list[str], run_id: str) -> dict:
         for table in tables:
             snapshot.execute(f'CREATE TABLE "{table}" AS SELECT * FROM warehouse.marts."{table}"')
             counts[table] = snapshot.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
-        sources = _source_hashes(settings)
+        sources = source_hashes(settings)
         published_at = datetime.now(timezone.utc).replace(tzinfo=None)
-        snapshot.execute("CREATE TABLE publication (run_id VARCHAR, published_at TIMESTAMP, sources VARCHAR)")
-        snapshot.execute("INSERT INTO publication VALUES (?, ?, ?)", [run_id, published_at, json.dumps(sources)])
+        snapshot.execute("CREATE TABLE publication (run_id VARCHAR, published_at TIMESTAMP, sources VARCHAR, "
+                         "as_at DATE, build VARCHAR)")
+        snapshot.execute("INSERT INTO publication VALUES (?, ?, ?, ?, ?)",
+                         [run_id, published_at, json.dumps(sources, sort_keys=True), as_at, build])
         snapshot.execute("DETACH warehouse")
     os.replace(tmp, target)
     return {"path": str(target), "run_id": run_id, "published_at": published_at.isoformat(), "rows": counts}
 
 
-def _source_hashes(settings: Settings) -> dict:
-    """What the snapshot was built on: for each reference file the SHA-256 of the raw file its Parquet came from;
-    for each series, every stored release with its raw file's SHA-256."""
-    from orchestration.feeds.ingest import parquet_path
-    from orchestration.feeds.registry import CQC_API_FEED, FEED_FILES, RELEASE_FEEDS
-    from orchestration.feeds.releases import ReleaseStore
+def source_hashes(settings: Settings) -> dict:
+    """What a snapshot is built on: for each current file the SHA-256 of the raw file its Parquet came from; for each
+    series, every stored release with its raw file's SHA-256."""
+    from orchestration.feeds import pipeline
+    from orchestration.feeds.catalog import CURRENT_FILES, SERIES
 
     hashes: dict = {}
-    for kind, spec in FEED_FILES.items():
-        path = parquet_path(settings, spec)
-        column = pq.read_table(path, columns=["_source_sha256"]).column(0) if path.exists() else None
-        hashes[kind] = column[0].as_py() if column is not None and len(column) else None
-    for spec in [*RELEASE_FEEDS.values(), CQC_API_FEED]:
-        state = ReleaseStore(settings.parquet_dir, spec).state()
-        hashes[spec.kind] = {key: entry["sha256"] for key, entry in state.items()}
+    for kind, feed in CURRENT_FILES.items():
+        held = pipeline.current_held(settings, feed)
+        hashes[kind] = held["sha256"] if held else None
+    for kind, feed in SERIES.items():
+        hashes[kind] = {key: entry.sha256 for key, entry in pipeline.release_store(settings, feed).state().items()}
     return hashes
+
+
+def published(settings: Settings) -> dict | None:
+    """What the snapshot being served was built from (run, as-at date, sources, build), or None if there is none."""
+    if not settings.serving_path.exists():
+        return None
+    with duckdb.connect(str(settings.serving_path), read_only=True) as snapshot:
+        columns = {r[0] for r in snapshot.execute("DESCRIBE publication").fetchall()}
+        if not {"as_at", "build"} <= columns:
+            return None  # published by an older version of the pipeline: treat as not comparable
+        run_id, sources, as_at, build = snapshot.execute(
+            "SELECT run_id, sources, as_at, build FROM publication").fetchone()
+    return {"run_id": run_id, "sources": json.loads(sources), "as_at": as_at, "build": build}
 
 
 def _sql_path(path: Path) -> str:
@@ -59,8 +74,13 @@ def _sql_path(path: Path) -> str:
 
 
 def build_serving_asset(mart_names: list[str]) -> dg.AssetsDefinition:
+    from orchestration.dbt import REBUILD_WHEN_UPDATED, project_fingerprint
+    from orchestration.feeds.assets import as_at_of
+    from orchestration.progress import PUBLISH_PREFIX
+
     @dg.asset(
-        key=dg.AssetKey(["serving", "snapshot"]),
+        key=dg.AssetKey(SERVING_KEY),
+        automation_condition=REBUILD_WHEN_UPDATED,
         deps=[dg.AssetKey([name]) for name in mart_names],
         group_name="serving",
         kinds={"duckdb"},
@@ -68,7 +88,8 @@ def build_serving_asset(mart_names: list[str]) -> dg.AssetsDefinition:
     )
     def serving_snapshot(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         settings = Settings.from_env()
-        outcome = publish(settings, mart_names, context.run_id)
+        outcome = publish(settings, mart_names, context.run_id, as_at_of(context), project_fingerprint())
+        context.log.info(f"{PUBLISH_PREFIX}published {len(mart_names)} marts to {outcome['path']}")
         from expectations.registry import build_data_docs
         docs = build_data_docs(settings.gx_root)  # this run's validations, beside the figures they guarded
         return dg.MaterializeResult(metadata={

@@ -3,7 +3,7 @@ has just built in the warehouse, before anything is published.
 
 The checks are blocking: a critical expectation failing (severity ERROR) stops the serving snapshot, so the API goes
 on serving the last good build; warnings (severity WARN) are reported and the run goes on. The feeds' suites run
-inside their ingestion assets instead (orchestration/feeds/ingest.py), before a file or release is stored.
+inside their ingestion assets instead (orchestration/feeds/pipeline.py), before a file or release is stored.
 """
 
 import dagster as dg

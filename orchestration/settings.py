@@ -9,30 +9,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-# Production addresses of the public feeds (FEEDS.md §1). The ICB names file is published by the ONS
-# Open Geography Portal, whose download addresses change with each release: set OVERSIGHT_ICB_NAMES_URL.
-PRODUCTION_URLS = {
-    "ods-trusts": "https://files.digital.nhs.uk/assets/ods/current/etr.zip",
-    "ods-successors": "https://files.digital.nhs.uk/assets/ods/current/succ.zip",
-    "icb-names": "https://geoportal.statistics.gov.uk/datasets/ons::icb-names-and-codes-in-england-december-2024",
-}
-
-# Where each file sits in a mirror of the feeds (what `oversight simulate` writes, and what the
-# feed server serves), relative to OVERSIGHT_FEEDS_URL.
-MIRROR_PATHS = {
-    "ods-trusts": "ods/etr.csv",
-    "ods-successors": "ods/succ.csv",
-    "icb-names": "ons/icb_names_codes.csv",
-}
-
-# Per-file override variables: they win over OVERSIGHT_FEEDS_URL and the production defaults.
-URL_VARIABLES = {
-    "ods-trusts": "OVERSIGHT_ODS_TRUSTS_URL",
-    "ods-successors": "OVERSIGHT_ODS_SUCCESSORS_URL",
-    "icb-names": "OVERSIGHT_ICB_NAMES_URL",
-}
-
-
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -81,27 +57,35 @@ class Settings:
     def dagster_home(self) -> Path:
         return self.home / "dagster"
 
-    def feed_url(self, kind: str) -> str:
-        """The URL a feed file is pulled from: per-file variable, else the mirror, else production."""
-        override = os.environ.get(URL_VARIABLES[kind])
+    def feed_url(self, feed) -> str:
+        """The URL a current file (feeds.spec.CurrentFile) is pulled from: its own variable (e.g.
+        OVERSIGHT_ODS_TRUSTS_URL), else the mirror, else the publisher's address."""
+        override = os.environ.get(feed.url_variable)
         if override:
             return override
         if self.feeds_url:
-            return self.feeds_url.rstrip("/") + "/" + MIRROR_PATHS[kind]
-        return PRODUCTION_URLS[kind]
+            return self.feeds_url.rstrip("/") + "/" + feed.mirror_path
+        return feed.production_url
 
-    def release_index_url(self, kind: str, mirror_dir: str) -> str:
-        """Where a series of releases is listed (releases.json): OVERSIGHT_<KIND>_INDEX_URL, else the mirror.
+    def release_index_url(self, feed) -> str:
+        """Where a series of releases (feeds.spec.ReleaseSeries) is listed (releases.json): its own variable
+        (OVERSIGHT_<KIND>_INDEX_URL), else the mirror.
 
         The public publishers have no machine-readable list of their monthly files, so production needs
         either a mirror (OVERSIGHT_FEEDS_URL) or an index per feed."""
-        variable = "OVERSIGHT_" + kind.upper().replace("-", "_") + "_INDEX_URL"
-        override = os.environ.get(variable)
+        override = os.environ.get(feed.index_variable)
         if override:
             return override
         if self.feeds_url:
-            return self.feeds_url.rstrip("/") + f"/{mirror_dir}/releases.json"
-        raise LookupError(f"no release index for {kind}: set {variable} or OVERSIGHT_FEEDS_URL (a feed mirror)")
+            return self.feeds_url.rstrip("/") + f"/{feed.mirror_dir}/releases.json"
+        raise LookupError(f"no release index for {feed.kind}: set {feed.index_variable} or OVERSIGHT_FEEDS_URL "
+                          "(a feed mirror)")
+
+    @property
+    def feeds_configured(self) -> bool:
+        """A mirror or at least one file's own address is set (else `oversight run` simulates a mirror)."""
+        from orchestration.feeds.catalog import CURRENT_FILES
+        return bool(self.feeds_url or any(os.environ.get(f.url_variable) for f in CURRENT_FILES.values()))
 
     def cqc_api_url(self) -> str:
         """The CQC public API: OVERSIGHT_CQC_API_URL, else the feed mirror (the feed server speaks the API at

@@ -119,6 +119,12 @@ SUITES = [
         _derived(rows_reconcile=lambda f: (f["rows_in"] == f["rows_valid"] + f["rows_quarantined"])
                  .astype("object").where(f["rows_in"].notna() & f["rows_valid"].notna(), None)),
         {"asset": "str", "asset_kind": "str", "partition_key": "str"}),
+    _suite("rpt_feed_freshness", lambda: [
+        between("releases_held", 0, None), holds("status_says_what_is_held"), holds("published_before_received")],
+        _derived(status_says_what_is_held=lambda f: (f["status"] == "no releases") == (f["releases_held"] == 0),
+                 published_before_received=lambda f: (f["latest_published_on"] <= f["latest_received_on"])
+                 .astype("object").where(f["latest_received_on"].notna() & f["latest_published_on"].notna(), None)),
+        {"feed": "str", "status": "str", "releases_held": "int"}),
     _suite("fct_quarantined_rows", lambda: [
         not_null("source_row"), not_null("reason"), not_null("feed_folder"), one_of("access", ["public", "restricted"]),
         holds("finance_returns_restricted")],

@@ -1,11 +1,15 @@
 -- The months the platform reports on: every month end from the first to the last month in which a monthly
--- release (finance return, sickness absence, ratings snapshot) was published.
-with published as (
+-- release (finance return, sickness absence, ratings snapshot) was published, up to the run's as-at date.
+with releases as (
     select published_on from {{ ref('stg_finance__monthly_returns') }}
     union all
     select published_on from {{ ref('stg_workforce__sickness_absence') }}
     union all
     select published_on from {{ ref('stg_cqc__latest_ratings') }}
+),
+
+published as (
+    select published_on from releases where published_on <= {{ as_at() }}
 ),
 
 bounds as (

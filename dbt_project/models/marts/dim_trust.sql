@@ -24,7 +24,7 @@ final as (
         successors.current_successor_code,
         -- lineage
         trusts.source_sha256,
-        trusts.loaded_at
+        trusts.received_on
     from trusts
     left join successors
         on successors.trust_code = trusts.trust_code

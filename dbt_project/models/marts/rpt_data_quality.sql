@@ -2,7 +2,8 @@
 -- or a mart), the latest ingestion attempt — rows in, valid, quarantined, and whether it was stored, unchanged or
 -- rejected and why — the latest stored version, and the latest Great Expectations evaluation: expectations passed,
 -- failed blocking (critical) and failed as a caution (warning). Marts are checked after dbt builds them, so a mart's
--- row shows the checks of the build before this one.
+-- row shows the checks of the build before this one. A series the platform holds no release of has a row of its own
+-- saying so (held = 'no releases'): a feed the deployment lacks is said, never read as fine.
 with ingestions as (
     select * from {{ ref('stg_quality__ingestions') }}
 ),
@@ -42,16 +43,25 @@ latest_check as (
     where recency = 1
 ),
 
+without_releases as (
+    select asset, feed from {{ ref('stg_feeds__holdings') }}
+    where is_series and release_key is null
+),
+
 assets as (
     select asset, partition_key from latest_attempt
     union
     select asset, partition_key from latest_check
+    union
+    select asset, '' as partition_key from without_releases
 )
 
 select
     assets.asset,
-    case when latest_attempt.asset is null then 'mart' else 'feed' end as asset_kind,
-    latest_attempt.feed,
+    case when latest_attempt.asset is null and without_releases.asset is null then 'mart' else 'feed' end
+        as asset_kind,
+    coalesce(latest_attempt.feed, without_releases.feed) as feed,
+    case when without_releases.asset is not null then 'no releases' end as held,
     assets.partition_key,
     -- the latest attempt
     latest_attempt.recorded_at as last_attempt_at,
@@ -84,3 +94,4 @@ left join attempts on attempts.asset = assets.asset and attempts.partition_key =
 left join latest_stored
     on latest_stored.asset = assets.asset and latest_stored.partition_key = assets.partition_key
 left join latest_check on latest_check.asset = assets.asset and latest_check.partition_key = assets.partition_key
+left join without_releases on without_releases.asset = assets.asset and assets.partition_key = ''

@@ -27,6 +27,13 @@ NUMBERS = {
 SIGNED = {"ytd_plan_surplus", "ytd_actual_surplus", "liquidity_days", "revenue_available_for_capital_service"}
 LAYOUTS = {"oversight-finance-return-v1": ["Org Code", "Org Name", "Financial Year", "Month Number", "Period End",
                                            *NUMBERS]}
+SCHEMA = pa.schema([
+    ("org_code", pa.string()), ("org_name", pa.string()), ("financial_year", pa.string()),
+    ("month_number", pa.int32()), ("period_end", pa.date32()),
+    *((name, kind) for out in NUMBERS.values()
+      for name, kind in ((out, pa.float64()), (f"{out}_missing_reason", pa.string()))),
+    ("_source_row", pa.int64()),
+])
 MAX_QUARANTINED_SHARE = 0.0  # a return per trust: any bad row stops the month, to be resubmitted
 
 
@@ -82,12 +89,7 @@ def parse_finance_monthly(content: bytes, file: str = "finance_return.csv",
                                             label_of=lambda key: f"{key[0]} in {key[1]:%B %Y}"):
         del parsed[row]
     rows = [v for _, v in sorted(parsed.items())]
-    schema = {"org_code": pa.string(), "org_name": pa.string(), "financial_year": pa.string(),
-              "month_number": pa.int32(), "period_end": pa.date32()}
-    for out in NUMBERS.values():
-        schema[out], schema[f"{out}_missing_reason"] = pa.float64(), pa.string()
-    schema["_source_row"] = pa.int64()
-    result.valid = pa.table({name: pa.array([r[name] for r in rows], kind) for name, kind in schema.items()})
+    result.valid = pa.Table.from_pylist(rows, schema=SCHEMA)
     result.notes.update({"periods": sorted({r["period_end"].isoformat() for r in rows}), "trusts": len(rows),
                          "missing_markers": dict(markers)})
     if reference is not None:

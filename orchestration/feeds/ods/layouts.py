@@ -28,6 +28,16 @@ SUCC_COLUMNS = {1: "old_code", 2: "new_code", 3: "reason", 4: "effective_date", 
 SUCC_REASONS = {"F": "change of finance code", "O": "organisation type change", "R": "reconfiguration"}
 SUCC_INDICATORS = {"F": "further succession", "X": "closed"}
 
+# The valid rows of each file, typed.
+ETR_SCHEMA = pa.schema([
+    *((name, pa.date32() if name.endswith("_date") else pa.string()) for name in ETR_COLUMNS.values()),
+    ("_source_row", pa.int64()),
+])
+SUCC_SCHEMA = pa.schema([("old_code", pa.string()), ("new_code", pa.string()), ("reason", pa.string()),
+                         ("effective_date", pa.date32()), ("indicator", pa.string()), ("_source_row", pa.int64())])
+ICB_SCHEMA = pa.schema([("icb_ons_code", pa.string()), ("icb_ods_code", pa.string()), ("icb_name", pa.string()),
+                        ("_source_row", pa.int64())])
+
 ORG_CODE = re.compile(r"^[A-Z0-9]{3,6}$")
 REGION_CODE = re.compile(r"^Y\d{2}$")
 ICB_CODE = re.compile(r"^Q[A-Z0-9]{2}$")
@@ -173,25 +183,25 @@ def _etr_notes(result: ParseResult, rows: list[dict]) -> None:
     }
 
 
-def check_trust_icbs(result: ParseResult, icbs: ParseResult) -> None:
-    """Cross-check: every open trust's ICB must be in the ICB names file (an error), closed ones a warning."""
-    known = set(icbs.valid.column("icb_ods_code").to_pylist()) if icbs.rows_valid else set()
+def check_trust_icbs(result: ParseResult, icb_codes: set[str], source: str) -> None:
+    """Cross-check against the ICB names: an open trust whose ICB is not among them refuses the file (it would sit in
+    no health economy); a closed one is a warning."""
     unknown_open = 0
     for r in result.valid.to_pylist():
         icb = r["high_level_health_geography"]
-        if icb is None or icb in known:
+        if icb is None or icb in icb_codes:
             continue
         is_open = r["close_date"] is None
         unknown_open += is_open
         result.issues.append(Issue(
-            f"ICB {icb} of {'open' if is_open else 'closed'} trust {r['organisation_code']} is not in {icbs.file}",
+            f"ICB {icb} of {'open' if is_open else 'closed'} trust {r['organisation_code']} is not in {source}",
             row=r["_source_row"], column=_column_name(ETR_COLUMNS, 4), value=icb,
-            severity="error" if is_open else "warning", rule="unknown_icb"))
+            severity="error" if is_open else "warning", whole_file=is_open, rule="unknown_icb"))
     mapped = {r["high_level_health_geography"] for r in result.valid.to_pylist()
-              if r["close_date"] is None and r["high_level_health_geography"] in known}
-    result.notes["icb_names_file"] = icbs.file
+              if r["close_date"] is None and r["high_level_health_geography"] in icb_codes}
+    result.notes["icb_names_file"] = source
     result.notes["open_trusts_with_unknown_icb"] = unknown_open
-    result.notes["icbs_in_names_file"] = len(known)
+    result.notes["icbs_in_names_file"] = len(icb_codes)
     result.notes["icbs_with_open_trusts"] = len(mapped)
 
 

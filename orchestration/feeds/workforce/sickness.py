@@ -30,6 +30,13 @@ NUMBER_COLUMNS = {
     "FTE_DAYS_LOST": "fte_days_lost", "FTE_DAYS_AVAILABLE": "fte_days_available",
     "SICKNESS_ABSENCE_RATE_PERCENT": "sickness_absence_rate_percent",
 }
+# The valid rows: one per organisation and month, each measure NULL with its reason where the file suppressed it.
+SCHEMA = pa.schema([
+    ("month_end", pa.date32()), *((c, pa.string()) for c in TEXT_COLUMNS.values()),
+    *((name, kind) for out in NUMBER_COLUMNS.values()
+      for name, kind in ((out, pa.float64()), (f"{out}_missing_reason", pa.string()))),
+    ("_source_row", pa.int64()),
+])
 # The published rate is 100 × lost / available rounded to two decimals; allow for either rounding rule.
 RATE_TOLERANCE = 0.005 + 1e-9
 # A statistical feed of ~300 organisations: up to 1% of rows may be quarantined before the file is refused.
@@ -80,11 +87,7 @@ def parse_sickness(content: bytes, file: str = "sickness.csv", reference: OdsTru
         del parsed[row]
 
     rows = [dict(v, _source_row=r) for r, v in sorted(parsed.items())]
-    schema = {"month_end": pa.date32(), **{c: pa.string() for c in TEXT_COLUMNS.values()}}
-    for out in NUMBER_COLUMNS.values():
-        schema[out], schema[f"{out}_missing_reason"] = pa.float64(), pa.string()
-    schema["_source_row"] = pa.int64()
-    result.valid = pa.table({name: pa.array([r[name] for r in rows], t) for name, t in schema.items()})
+    result.valid = pa.Table.from_pylist(rows, schema=SCHEMA)
     months = sorted({r["month_end"].isoformat() for r in rows})
     if len(months) > 1:
         result.issues.append(Issue(f"a monthly file holding {len(months)} months: {months}", severity="warning",

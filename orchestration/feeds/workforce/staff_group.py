@@ -34,6 +34,11 @@ LAYOUTS = {
 }
 OUTPUT_NAMES = ["month_end", "region_code", "region_name", "icb_code", "icb_name", "org_code", "org_name",
                 "cluster_group", "benchmark_group", "staff_group_sort_order", "staff_group", "data_type", "value"]
+# The valid rows: the text columns dictionary-encoded (a few hundred distinct values in millions of rows).
+SCHEMA = pa.schema([
+    ("month_end", pa.date32()), *((n, pa.dictionary(pa.int32(), pa.string())) for n in OUTPUT_NAMES[1:-1]),
+    ("value", pa.float64()), ("value_missing_reason", pa.string()), ("_source_row", pa.int64()),
+])
 DATA_TYPES = ["FTE", "HC"]
 # The published staff groups, by their zero-padded sort order ("01" is the total of all the others).
 STAFF_GROUPS = {

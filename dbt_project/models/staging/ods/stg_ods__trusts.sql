@@ -24,7 +24,7 @@ renamed as (
         -- lineage
         _source_row as source_row,
         _source_sha256 as source_sha256,
-        _loaded_at as loaded_at
+        cast(_received_on as date) as received_on
     from source
 )
 

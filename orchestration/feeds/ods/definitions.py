@@ -1,0 +1,5 @@
+"""The Dagster definitions of this feed folder: built from its declarations, merged by the code location."""
+from orchestration.feeds.ods import FEEDS
+from orchestration.feeds.assets import feed_definitions
+
+defs = feed_definitions(FEEDS)

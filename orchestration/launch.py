@@ -1,0 +1,143 @@
+"""`oversight run`: the code location's own jobs, run in this process, in the order the daemon would run them.
+
+1. the **reference files** (the `refresh` job's current files): ODS and ONS, which the others are checked against;
+2. each **series**: one single-run backfill of every release its index lists (the sensors' run requests, built by
+   the same functions; a release whose bytes are held is a quick no-op), and the CQC API's pull of the day;
+3. the **build** (the rest of `refresh`): what depends on anything stored in 1–2 — what declarative automation would
+   rebuild — or everything if the published snapshot is for another day or another build of the models; nothing at
+   all if nothing is new.
+
+Every run carries the as-at date (`--as-at`, default today) as its tag; the person's console and the log file are
+the `progress` and `file` loggers (`orchestration/progress.py`).
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.feeds.assets import AS_AT_TAG, listed_keys, partitions, release_requests
+from orchestration.feeds.catalog import CURRENT_FILES, SERIES
+from orchestration.progress import run_config
+from orchestration.settings import Settings
+
+
+@dataclass
+class Report:
+    """What the runs did, for the summary and the exit code."""
+    results: list = field(default_factory=list)
+    stored: set[dg.AssetKey] = field(default_factory=set)
+    refused: list[str] = field(default_factory=list)
+    blocking: list[str] = field(default_factory=list)
+    cautions: list[str] = field(default_factory=list)
+    rebuilt: bool = False
+
+    def add(self, result, label: str) -> None:
+        self.results.append(result)
+        for event in result.all_events:
+            if event.event_type_value == "ASSET_MATERIALIZATION":
+                materialization = event.event_specific_data.materialization
+                status = materialization.metadata.get("status")
+                if status is None or status.value != "unchanged":  # a current file materialises either way
+                    self.stored.add(materialization.asset_key)
+            elif event.event_type_value == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:
+                name = event.event_specific_data.asset_check_key.to_user_string() + f" ({label})"
+                is_error = event.event_specific_data.severity == dg.AssetCheckSeverity.ERROR
+                (self.blocking if is_error else self.cautions).append(name)
+        if not result.success:
+            self.refused.append(label)
+
+
+def plan_series(settings: Settings, as_at: date, instance: dg.DagsterInstance) -> list[tuple[str, dg.RunRequest]]:
+    """For each series, the run a sensor would ask for, over every release listed (not only the new ones: a release
+    re-published with other bytes is stored again). Partitions are added to the instance as the sensors do."""
+    planned = []
+    for kind, feed in SERIES.items():
+        keys = listed_keys(feed, settings, as_at)
+        known = set(instance.get_dynamic_partitions(feed.partitions_name))
+        new = [k for k in keys if k not in known]
+        if new:
+            instance.add_dynamic_partitions(feed.partitions_name, new)
+        if keys:
+            planned.append((kind, release_requests(feed, keys, as_at)))
+        else:
+            print(f"  {kind}: no releases listed", flush=True)
+    return planned
+
+
+def build_selection(defs: dg.Definitions, settings: Settings, as_at: date, stored: set[dg.AssetKey],
+                    build: dg.AssetSelection) -> tuple[dg.AssetSelection | None, str]:
+    """What to rebuild, and why: the same rule as the automation (what depends on what was stored), or everything if
+    the published snapshot is for another day or another build of the models."""
+    from orchestration.dbt import project_fingerprint
+    from orchestration.publish import published
+
+    current = published(settings)
+    if current is None:
+        return build, "no snapshot published yet"
+    if current["as_at"] != as_at:
+        return build, f"the published snapshot is as at {current['as_at']}, this run as at {as_at}"
+    if current["build"] != project_fingerprint():
+        return build, "the models changed since the published snapshot"
+    if not stored:
+        return None, "nothing new since the published snapshot"
+    graph = defs.resolve_asset_graph()
+    downstream = dg.AssetSelection.assets(*stored).downstream().resolve(graph) & build.resolve(graph)
+    return dg.AssetSelection.assets(*downstream), f"new data in {', '.join(sorted(k.to_user_string() for k in stored))}"
+
+
+def run(settings: Settings, as_at: date) -> int:
+    from orchestration.definitions import REFRESH_JOB, build, defs, reference_files
+
+    started = datetime.now(timezone.utc)
+    log_path = settings.home / "logs" / f"run-{started:%Y%m%dT%H%M%S}.log"
+    config = run_config(log_path)
+    tags = {AS_AT_TAG: as_at.isoformat()}
+    report = Report()
+    refresh = defs.resolve_job_def(REFRESH_JOB)
+    print(f"oversight run as at {as_at} — the whole log: {log_path}", flush=True)
+    with dg.DagsterInstance.get() as instance:
+        print("1/3 reference files (ODS, ONS)", flush=True)
+        graph = defs.resolve_asset_graph()
+        result = refresh.execute_in_process(instance=instance, asset_selection=list(reference_files.resolve(graph)),
+                                            tags=tags, run_config=config, raise_on_error=False)
+        report.add(result, "reference files")
+        print("2/3 releases", flush=True)
+        for kind, request in plan_series(settings, as_at, instance):
+            job = defs.resolve_job_def(request.job_name)
+            result = job.execute_in_process(instance=instance, partition_key=request.partition_key,
+                                            tags={**tags, **request.tags}, run_config=config, raise_on_error=False)
+            report.add(result, kind)
+        ingested = {k for k in report.stored}
+        selection, why = build_selection(defs, settings, as_at, ingested, build)
+        if report.refused and "reference files" in report.refused and selection is not None:
+            selection, why = None, "the reference files were refused: nothing is rebuilt on them"
+        print(f"3/3 models, checks and publication — {why}", flush=True)
+        if selection is not None:
+            result = refresh.execute_in_process(instance=instance, asset_selection=list(selection.resolve(graph)),
+                                                tags=tags, run_config=config, raise_on_error=False)
+            report.add(result, "build")
+            report.rebuilt = True
+    return summarise(report, settings, log_path)
+
+
+def summarise(report: Report, settings: Settings, log_path: Path) -> int:
+    from expectations.registry import build_data_docs
+
+    docs = build_data_docs(settings.gx_root)  # every validation of this run, whatever its outcome
+    for check in report.blocking:
+        print(f"  - blocking check {check} failed", file=sys.stderr)
+    for check in report.cautions:
+        print(f"  - caution: check {check} failed with a warning (the run went on)", file=sys.stderr)
+    if report.refused:
+        print(f"\nFAILED: {', '.join(report.refused)}. What was stored before stays as it was, and the published "
+              f"snapshot (if any) is unchanged: {settings.serving_path}\nWhy, expectation by expectation: GET "
+              f"/api/v1/data-quality, the Data Docs at {docs}, and the whole log at {log_path}", file=sys.stderr)
+        return 1
+    state = "published" if report.rebuilt else "unchanged (nothing new)"
+    print(f"\nDone. Snapshot {state}: {settings.serving_path}\n  warehouse (pipeline): {settings.warehouse_path}\n"
+          f"  data quality (GX Data Docs): {docs}\n  the whole log: {log_path}", flush=True)
+    return 0
