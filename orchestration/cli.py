@@ -138,13 +138,13 @@ def cmd_check_feed(args) -> int:
         return 2
     as_at = args.as_at or _today()
     references = {}
-    for option, reference, column in ((args.ods_trusts, ods.TRUSTS, "ods_trusts"),
-                                      (args.icb_names, ods.ICB_NAMES, "icb_names")):
+    for option, reference, column, label in ((args.ods_trusts, ods.TRUSTS, "ods_trusts", "ODS trusts"),
+                                             (args.icb_names, ods.ICB_NAMES, "icb_names", "ICB names")):
         if option is None:
             continue
         parsed = reference.parse(option.read_bytes(), str(option), as_at=as_at)
         if not parsed.accepted:
-            print(f"oversight check-feed: {option} is not a usable {reference.kind} file: "
+            print(f"oversight check-feed: {option} is not a usable {label} file: "
                   f"{parsed.errors[0].describe(parsed.file) if parsed.errors else 'refused'}", file=sys.stderr)
             return 2
         references[column], references[f"{column}_source"] = parsed.valid, parsed.file

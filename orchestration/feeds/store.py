@@ -306,7 +306,7 @@ class ReleaseStore:
             in_scope = ("true" if self.scope == "whole"
                         else f"b.{_q(self.scope)} in (select distinct {_q(self.scope)} from incoming)")
             stamp = "$release as _release, $published::date as _published_on, $received::date as _received_on"
-            delta = _arrow(con.execute(f"""
+            delta = _arrow(con.sql(f"""
                 select {', '.join('i.' + _q(n) for n in names)}, {stamp},
                        case when b._release is null then 'new' else 'changed' end as _change
                 from incoming i left join before b on {joined}
@@ -316,8 +316,8 @@ class ReleaseStore:
                 from before b
                 where {in_scope} and not exists (select 1 from incoming i where {joined})
                 order by _change, {_cols(self.keys)}
-            """, {"release": key, "published": received.release.published_on,
-                  "received": received.received_on}))
+            """, params={"release": key, "published": received.release.published_on,
+                         "received": received.received_on}))
         if self.schema is not None:  # the declared types, even where every value of a column is NULL
             delta = delta.cast(_aligned(delta.schema, self.schema))
         path = staged[self.delta_path(key)] = _tmp(self.delta_path(key))

@@ -6,7 +6,7 @@ import pytest
 
 from orchestration.feeds.cqc.api_document import parse_api_location
 from orchestration.feeds.cqc.sheet import parse_ratings_sheet
-from orchestration.feeds.registry import CHECK_KINDS
+from orchestration.feeds.catalog import FEEDS
 from simulator import cqc
 from simulator.england import build_england
 
@@ -84,7 +84,7 @@ def test_bad_rows_are_quarantined_with_row_and_column():
     (_csv(_row()).replace(b"Location Region", b"Region of location"), "unknown layout"),
 ])
 def test_files_that_are_not_a_release_are_refused(content, message):
-    result = CHECK_KINDS["cqc-ratings-sheet"](content, "x.csv")  # as check-feed and ingestion call it
+    result = FEEDS["cqc-ratings-sheet"].parse(content, "x.csv")  # as check-feed and ingestion call it
     assert not result.accepted and message in result.file_errors[0].message
 
 
@@ -119,4 +119,4 @@ def test_a_malformed_api_rating_is_quarantined_by_its_json_path():
     result = parse_api_location(json.dumps(document).encode(), "RA901.json")
     assert (result.rows, result.rows_valid, result.rows_quarantined) == (3, 2, 1)
     assert result.errors[0].column == "currentRatings.overall.keyQuestionRatings[0]"
-    assert not CHECK_KINDS["cqc-api-location"](b"<html>error</html>", "x.json").accepted
+    assert not FEEDS["cqc-api-location"].parse(b"<html>error</html>", "x.json").accepted

@@ -112,9 +112,10 @@ def test_a_utf8_byte_order_mark_is_accepted():
 def test_icb_cross_check_flags_open_trusts_in_unknown_icbs():
     icbs = parse_icb_names(b"ICB24CD,ICB24CDH,ICB24NM,ObjectId\nE54000001,QJK,NHS Somewhere ICB,1\n")
     trusts = parse_etr(etr(GOOD[0], GOOD[1], etr_row("RX1", icb="QSL", close="20200101")))
-    check_trust_icbs(trusts, icbs)
+    check_trust_icbs(trusts, set(icbs.valid.column("icb_ods_code").to_pylist()), icbs.file)
     [error] = trusts.errors
     assert error.row == 2 and error.value == "QSL" and "open trust RBA" in error.message
+    assert error.whole_file and not trusts.accepted  # an open trust in no known health economy refuses the file
     assert any("closed trust RX1" in w.message for w in trusts.warnings)
     assert trusts.notes["open_trusts_with_unknown_icb"] == 1
 

@@ -5,8 +5,7 @@ import sys
 
 import pytest
 
-from orchestration.feeds.registry import CHECK_KINDS, RELEASE_FEEDS
-from orchestration.settings import MIRROR_PATHS
+from orchestration.feeds.catalog import CURRENT_FILES, FEEDS, SERIES
 from simulator import simulate
 
 
@@ -18,7 +17,7 @@ def mirror(tmp_path_factory):
 
 
 def _files(root):
-    yield from ((kind, root / path) for kind, path in MIRROR_PATHS.items())
+    yield from ((kind, root / feed.mirror_path) for kind, feed in CURRENT_FILES.items())
     for index in sorted(root.rglob("releases.json")):
         listing = json.loads(index.read_text())
         for release in listing["releases"]:
@@ -29,13 +28,13 @@ def _files(root):
 
 def test_every_release_feed_and_reference_file_is_written(mirror):
     kinds = {kind for kind, _ in _files(mirror)}
-    assert kinds == set(MIRROR_PATHS) | set(RELEASE_FEEDS) | {"cqc-api-location"}
-    assert set(CHECK_KINDS) == kinds
+    assert kinds == set(CURRENT_FILES) | set(SERIES)
+    assert set(FEEDS) == kinds
 
 
 def test_every_simulated_file_passes_its_parser(mirror):
     for kind, path in _files(mirror):
-        result = CHECK_KINDS[kind](path.read_bytes(), str(path))
+        result = FEEDS[kind].parse(path.read_bytes(), str(path))
         report = result.report()
         assert report["accepted"] and report["rows"] == report["rows_valid"] > 0, (kind, path, report["errors"][:3])
 

@@ -5,9 +5,9 @@ from datetime import date
 import dagster as dg
 import pyarrow.compute as pc
 
-from orchestration.feeds.ingest import build_release_asset, ingest_api_pull
-from orchestration.feeds.registry import CQC_API_FEED
-from orchestration.feeds.releases import ReleaseStore
+from orchestration.feeds import pipeline
+from orchestration.feeds.assets import AS_AT_TAG, series_asset
+from orchestration.feeds.cqc import API_LOCATIONS as CQC_API_FEED
 from orchestration.settings import Settings
 from simulator import simulate
 from simulator.feed_server import Faults, make_server, start_in_thread
@@ -20,11 +20,11 @@ def _pull(instance, monkeypatch, home, feeds_url):
     monkeypatch.setenv("OVERSIGHT_FEEDS_URL", feeds_url)
     if PULL not in instance.get_dynamic_partitions(CQC_API_FEED.partitions_name):
         instance.add_dynamic_partitions(CQC_API_FEED.partitions_name, [PULL])
-    result = dg.materialize([build_release_asset(CQC_API_FEED, ingest_api_pull)], instance=instance,
-                            partition_key=PULL)
-    store = ReleaseStore(Settings.from_env().parquet_dir, CQC_API_FEED)
+    result = dg.materialize([series_asset(CQC_API_FEED)], instance=instance, partition_key=PULL,
+                            tags={AS_AT_TAG: PULL})
+    store = pipeline.release_store(Settings.from_env(), CQC_API_FEED)
     table = store.known_as_of(date(2100, 1, 1))
-    return result, table.drop_columns(["_source_sha256", "_loaded_at", "_source_row"]).sort_by(
+    return result, table.drop_columns(["_source_sha256", "_source_row"]).sort_by(
         [(c, "ascending") for c in ("location_id", "source", "level", "service", "domain", "report_date")])
 
 

@@ -10,16 +10,16 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from orchestration.feeds.ingest import ingest
-from orchestration.feeds.registry import FEED_FILES
-from orchestration.feeds.releases import ReleaseStore
+from orchestration.feeds import ods, pipeline
 from orchestration.settings import Settings
+
+AS_AT = date(2026, 12, 1)
 
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 
@@ -44,11 +44,11 @@ def history(pipeline, tmp_path_factory):
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        spec, settings = FEED_FILES["ods-trusts"], Settings.from_env()
+        run = pipeline.Run(Settings.from_env(), AS_AT)
         publish_etr(etr, rows, "2026-06-15")
-        first = ingest(spec, settings)
+        first = pipeline.ingest_current(ods.TRUSTS, run, pipeline.stored_references(run.settings))
         publish_etr(etr, [[*r[:3], new_icb, *r[4:]] if r is mover else r for r in rows], "2026-08-20")
-        second = ingest(spec, settings)
+        second = pipeline.ingest_current(ods.TRUSTS, run, pipeline.stored_references(run.settings))
     finally:
         for k, v in saved.items():
             os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
@@ -56,7 +56,7 @@ def history(pipeline, tmp_path_factory):
     built = subprocess.run([dbt, "build", "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
                             # the organisation-history models; what they read upstream is in the copied warehouse
                             "--select", "stg_ods__trust_versions", "int_trust_health_economy_by_month",
-                            "int_trust_months"], capture_output=True, text=True, cwd=DBT_PROJECT,
+                            "int_trust_months", "--vars", f'{{"as_at": "{AS_AT}"}}'], capture_output=True, text=True, cwd=DBT_PROJECT,
                            env=dict(os.environ, **env, DBT_SEND_ANONYMOUS_USAGE_STATS="False"), timeout=600)
     assert built.returncode == 0, built.stdout[-3000:]
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as db:
@@ -66,10 +66,10 @@ def history(pipeline, tmp_path_factory):
 
 
 def test_every_version_is_kept_dated_by_its_publication(history):
-    assert [o["version"] for o in history["versions"]] == ["2026-06-15", "2026-08-20"]
-    state = ReleaseStore(Settings(history["home"], None).parquet_dir, FEED_FILES["ods-trusts"].versions).state()
-    assert {k: (v["new"], v["changed"], v["removed"]) for k, v in state.items()} == {
-        "2026-06-15": (state["2026-06-15"]["rows"], 0, 0),   # the first version: every trust is new
+    assert [o.published_on.isoformat() for o in history["versions"]] == ["2026-06-15", "2026-08-20"]
+    state = pipeline.versions_store(Settings(history["home"], None), ods.TRUSTS).state()
+    assert {k: (v.new, v.changed, v.removed) for k, v in state.items()} == {
+        "2026-06-15": (state["2026-06-15"].rows, 0, 0),   # the first version: every trust is new
         "2026-08-20": (0, 1, 0),                             # the second: one trust changed
     }
 

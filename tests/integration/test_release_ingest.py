@@ -7,13 +7,13 @@ import dagster as dg
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration.feeds.ingest import build_release_asset
-from orchestration.feeds.registry import RELEASE_FEEDS
-from orchestration.feeds.releases import ReleaseStore
+from orchestration.feeds import pipeline
+from orchestration.feeds.assets import AS_AT_TAG, series_asset
+from orchestration.feeds.workforce import SICKNESS as SPEC
 from orchestration.settings import Settings
 from simulator import simulate
 
-SPEC = RELEASE_FEEDS["sickness-absence"]
+AS_AT = {AS_AT_TAG: "2026-12-01"}
 
 
 @pytest.fixture
@@ -28,13 +28,18 @@ def mirror(tmp_path, monkeypatch):
 def _materialise(instance, key, raise_on_error=True):
     if key not in instance.get_dynamic_partitions(SPEC.partitions_name):
         instance.add_dynamic_partitions(SPEC.partitions_name, [key])
-    return dg.materialize([build_release_asset(SPEC)], instance=instance, partition_key=key,
+    return dg.materialize([series_asset(SPEC)], instance=instance, partition_key=key, tags=AS_AT,
                           raise_on_error=raise_on_error)
 
 
 def _metadata(result):
     [event] = result.get_asset_materialization_events()
     return {k: v.value for k, v in event.materialization.metadata.items()}
+
+
+def _observed(result):
+    [event] = [e for e in result.all_events if e.event_type_value == "ASSET_OBSERVATION"]
+    return {k: v.value for k, v in event.event_specific_data.asset_observation.metadata.items()}
 
 
 def test_releases_land_as_partitions_and_deltas(mirror):
@@ -48,9 +53,10 @@ def test_releases_land_as_partitions_and_deltas(mirror):
                             .splitlines()) - 1
             # each monthly file is a new month: every row new, none changed or removed
             assert (meta["rows"], meta["new"], meta["changed"], meta["removed"]) == (file_rows, file_rows, 0, 0)
-        # the same bytes again: a no-op that says so
-        assert _metadata(_materialise(instance, releases[-1]))["unchanged"] is True
-    store = ReleaseStore(settings.parquet_dir, SPEC)
+        # the same bytes again: a no-op that says so, and no materialisation (nothing downstream to rebuild)
+        again = _materialise(instance, releases[-1])
+        assert _observed(again)["status"] == "unchanged" and not again.get_asset_materialization_events()
+    store = pipeline.release_store(settings, SPEC)
     assert sorted(store.state()) == releases
     latest = store.known_as_of(date(2100, 1, 1))
     assert sorted({d.isoformat()[:7] for d in latest.column("month_end").to_pylist()}) == releases
@@ -65,17 +71,17 @@ def test_a_late_release_rebases_the_later_ones(mirror):
     with dg.DagsterInstance.ephemeral() as instance:
         _materialise(instance, "2026-04")
         meta = _metadata(_materialise(instance, "2026-03"))
-        assert meta["rebased_releases"] == ["2026-04"]
-    store = ReleaseStore(settings.parquet_dir, SPEC)
+        assert meta["rebased"] == ["2026-04"]
+    store = pipeline.release_store(settings, SPEC)
     assert sorted(store.state()) == ["2026-03", "2026-04"]
-    assert store.state()["2026-04"]["new"] == pq.read_table(store.delta_path("2026-04")).num_rows > 0
+    assert store.state()["2026-04"].new == pq.read_table(store.delta_path("2026-04")).num_rows > 0
 
 
 def test_a_bad_release_fails_its_partition_and_keeps_what_was_stored(mirror):
     settings = Settings.from_env()
     with dg.DagsterInstance.ephemeral() as instance:
         _materialise(instance, "2026-05")
-        store = ReleaseStore(settings.parquet_dir, SPEC)
+        store = pipeline.release_store(settings, SPEC)
         before = (store.state_path.read_text(), store.delta_path("2026-05").read_bytes())
         # the publisher replaces the file with an error page saved under the same name
         (mirror / "workforce/sickness/nhs_sickness_absence_2026-05.csv").write_text(

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from orchestration.fetch import FetchError, Fetched, fetch, unpack
+from orchestration.fetch import FetchError, Fetched, fetch
 from orchestration.landing import land
 
 BODY = b'"RA9","EXAMPLE NHS TRUST"\n'
@@ -96,19 +96,6 @@ def test_file_urls_and_unsupported_schemes(tmp_path):
         fetch((tmp_path / "nope.csv").as_uri())
     with pytest.raises(FetchError, match="unsupported scheme 'ftp'"):
         fetch("ftp://example.org/etr.csv")
-
-
-def test_zip_as_published_is_unpacked_and_plain_files_pass_through():
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("etr.csv", BODY)
-    assert unpack(buffer.getvalue(), "etr.zip") == BODY
-    assert unpack(BODY, "etr.csv") == BODY
-    empty = io.BytesIO()
-    with zipfile.ZipFile(empty, "w") as archive:
-        archive.writestr("readme.txt", b"x")
-    with pytest.raises(FetchError, match="expected one .csv file"):
-        unpack(empty.getvalue(), "etr.zip")
 
 
 def test_landing_keeps_bytes_as_received_named_by_hash_and_is_idempotent(tmp_path):

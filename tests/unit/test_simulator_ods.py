@@ -105,7 +105,7 @@ def test_every_seed_writes_files_the_parsers_accept(tmp_path, scale):
         trusts = parse_etr((out / "ods/etr.csv").read_bytes())
         icbs = parse_icb_names((out / "ons/icb_names_codes.csv").read_bytes())
         successors = parse_succ((out / "ods/succ.csv").read_bytes())
-        check_trust_icbs(trusts, icbs)
+        check_trust_icbs(trusts, set(icbs.valid.column("icb_ods_code").to_pylist()), icbs.file)
         assert trusts.accepted and icbs.accepted and successors.accepted, (scale, seed)
         assert not trusts.errors and not successors.errors and trusts.rows_quarantined == 0
         assert successors.notes["chains"] >= 1

@@ -69,12 +69,12 @@ def test_the_same_seed_writes_the_same_bytes(world, tmp_path):
 def test_workforce_from_starts_the_simulated_series_later(tmp_path):
     import json
 
-    from orchestration.feeds.registry import RELEASE_FEEDS
+    from orchestration.feeds.catalog import SERIES
     from simulator import simulate
 
     simulate("small", 2, tmp_path, feeds={"staff_group"}, months=1, workforce_from=2025)
     [release] = json.loads((tmp_path / "workforce/staff_group/releases.json").read_text())["releases"]
     content = (tmp_path / "workforce/staff_group" / release["file"]).read_bytes()
-    months = set(RELEASE_FEEDS["workforce-staff-group"].parse(content, release["file"]).valid
+    months = set(SERIES["workforce-staff-group"].parse(content, release["file"]).valid
                  .column("month_end").to_pylist())
     assert min(months) == date(2025, 1, 31) and max(months).isoformat()[:7] == release["release"]

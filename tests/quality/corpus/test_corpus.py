@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from orchestration.feeds.reference import OdsTrusts
-from orchestration.feeds.registry import CHECK_KINDS
+from orchestration.feeds.catalog import FEEDS
 from tests.quality.corpus import good
 from tests.quality.corpus.cases import CASES, GOOD_FILES
 
@@ -26,25 +26,25 @@ RULES_THE_ISSUE_NAMES = {
 
 @pytest.fixture(scope="module")
 def reference() -> OdsTrusts:
-    trusts = CHECK_KINDS["ods-trusts"](good.etr(), "etr.csv")
+    trusts = FEEDS["ods-trusts"].parse(good.etr(), "etr.csv")
     assert trusts.accepted
     return OdsTrusts.from_table(trusts.valid, "etr.csv")
 
 
 def _parse(case, reference):
-    return CHECK_KINDS[case.kind](case.build(), case.file_name, reference=reference if case.reference else None)
+    return FEEDS[case.kind].parse(case.build(), case.file_name, reference=reference if case.reference else None)
 
 
 def test_the_corpus_covers_every_kind_and_what_the_issue_lists():
     assert len(CASES) >= 30
-    assert {c.kind for c in CASES} == set(CHECK_KINDS)
+    assert {c.kind for c in CASES} == set(FEEDS)
     covered = {c.refused[0] for c in CASES if c.refused} | {q[2] for c in CASES for q in c.quarantined}
     assert RULES_THE_ISSUE_NAMES <= covered, RULES_THE_ISSUE_NAMES - covered
 
 
 @pytest.mark.parametrize("kind, file_name, build", GOOD_FILES, ids=[f"{k}:{n}" for k, n, _ in GOOD_FILES])
 def test_the_good_files_the_cases_start_from_pass(kind, file_name, build, reference):
-    result = CHECK_KINDS[kind](build(), file_name, reference=reference)
+    result = FEEDS[kind].parse(build(), file_name, reference=reference)
     assert result.accepted and result.errors == [], [e.describe(result.file) for e in result.errors]
     assert result.rows == result.rows_valid > 0 and result.rows_quarantined == 0
 

@@ -9,12 +9,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+import dataclasses
+
 from orchestration import cli
-from orchestration.feeds import registry
-from orchestration.feeds.ingest import ingest_release, ods_trusts_table, parquet_path, write_parquet_atomic
+from orchestration.feeds import catalog, finance, ods, pipeline
+from orchestration.feeds.guard import guarded
 from orchestration.feeds.reference import OdsTrusts
-from orchestration.feeds.registry import FEED_FILES, RELEASE_FEEDS, guarded
-from orchestration.feeds.report import FeedRejected, ParseResult
+from orchestration.feeds.report import ParseResult
 from orchestration.settings import Settings
 from tests.quality.corpus import good
 from tests.quality.corpus.good import with_cell
@@ -25,7 +26,7 @@ def _explode(content: bytes, file: str) -> ParseResult:
 
 
 def test_an_unexpected_parser_error_becomes_one_whole_file_error_naming_the_file():
-    result = guarded("tac", _explode)(b"some bytes", "/feeds/TAC_NHS_trusts_2023-24.xlsx")
+    result = guarded("tac", _explode, "a TAC workbook", None)(b"some bytes", "/feeds/TAC_NHS_trusts_2023-24.xlsx")
     [error] = result.file_errors
     assert error.rule == "parser_error" and "KeyError" in error.message
     assert "TAC_NHS_trusts_2023-24.xlsx" in error.message
@@ -36,13 +37,24 @@ def test_a_parser_that_loses_rows_has_its_file_refused():
     def lossy(content: bytes, file: str) -> ParseResult:
         return ParseResult(file=file, kind="tac", layout="tac-all-data-2019", valid=pa.table({"a": [1]}), rows=3)
 
-    result = guarded("tac", lossy)(b"some bytes", "t.xlsx")
+    result = guarded("tac", lossy, "a TAC workbook", None)(b"some bytes", "t.xlsx")
     assert not result.accepted and result.file_errors[0].rule == "parser_error"
     assert result.rows == 1 == result.rows_valid + result.rows_quarantined  # the report can still be made
 
 
+def test_a_parser_whose_columns_are_not_its_declared_ones_has_its_file_refused():
+    """The declaration is the contract dbt and an empty series rely on: a parser drifting from it is a bug."""
+    def drifted(content: bytes, file: str) -> ParseResult:
+        return ParseResult(file=file, kind="tac", layout="tac-all-data-2019", valid=pa.table({"a": ["x"]}), rows=1)
+
+    declared = pa.schema([("a", pa.int64())])
+    result = guarded("tac", drifted, "a TAC workbook", declared)(b"some bytes", "t.xlsx")
+    [error] = result.file_errors
+    assert error.rule == "parser_error" and "a: string" in error.message and "a: int64" in error.message
+
+
 def test_check_feed_reports_a_parser_crash_as_json_and_exit_1(monkeypatch, tmp_path, capsys):
-    monkeypatch.setitem(registry.CHECK_KINDS, "tac", guarded("tac", _explode))
+    monkeypatch.setitem(catalog.FEEDS, "tac", dataclasses.replace(finance.TAC, parse=_explode))
     path = tmp_path / "TAC_NHS_trusts_2023-24.xlsx"
     path.write_bytes(good.tac_xlsx())
     code = cli.main(["check-feed", "tac", str(path)])
@@ -88,20 +100,22 @@ def test_ingestion_checks_organisations_against_the_ods_trusts_already_ingested(
     (mirror / "releases.json").write_text(json.dumps({"kind": "finance-monthly", "releases": [
         {"release": "2024-08", "file": "finance_return_2024-08.csv", "published": "2024-09-20"}]}))
     monkeypatch.delenv("OVERSIGHT_FINANCE_MONTHLY_INDEX_URL", raising=False)
-    spec = RELEASE_FEEDS["finance-monthly"]
+    spec, as_at = finance.MONTHLY_RETURNS, date(2024, 12, 1)
 
     # before the ODS trusts are ingested there is nothing to check codes against: the return is stored
     before = Settings(home=tmp_path / "before", feeds_url=(tmp_path / "mirror").as_uri())
-    assert ods_trusts_table(before) is None
-    assert ingest_release(spec, before, "2024-08")["rows_valid"] == 2
+    assert pipeline.stored_references(before).ods_trusts is None
+    stored = pipeline.ingest_release(spec, "2024-08", pipeline.Run(before, as_at), pipeline.stored_references(before))
+    assert stored.status == "stored" and stored.rows_valid == 2
 
     after = Settings(home=tmp_path / "after", feeds_url=(tmp_path / "mirror").as_uri())
-    trusts = FEED_FILES["ods-trusts"].parse(good.etr(), "etr.csv")
-    write_parquet_atomic(trusts.valid, parquet_path(after, FEED_FILES["ods-trusts"]))
-    assert OdsTrusts.from_table(ods_trusts_table(after), "etr").closed_trusts() == {"RX1": date(2020, 3, 31)}
-    with pytest.raises(FeedRejected) as rejected:
-        ingest_release(spec, after, "2024-08")
-    assert "row 3 column Org Code: trust RX1 closed on 2020-03-31" in str(rejected.value)
+    trusts = ods.TRUSTS.parse(good.etr(), "etr.csv")
+    pipeline.write_parquet_atomic(trusts.valid, pipeline.current_path(after, ods.TRUSTS))
+    reference = pipeline.stored_references(after)
+    assert OdsTrusts.from_table(reference.ods_trusts, "etr").closed_trusts() == {"RX1": date(2020, 3, 31)}
+    refused = pipeline.ingest_release(spec, "2024-08", pipeline.Run(after, as_at), reference)
+    assert refused.status == "rejected" and not pipeline.release_store(after, spec).state()
+    assert "row 3 column Org Code: trust RX1 closed on 2020-03-31" in refused.reason
     [quarantine] = (after.quarantine_dir / "finance" / "monthly_returns").rglob("*.parquet")
     [row] = pq.read_table(quarantine).to_pylist()
     assert (row["source_row"], row["column"], row["rule"], row["value"]) == \
