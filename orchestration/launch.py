@@ -25,18 +25,27 @@ from orchestration.progress import run_config
 from orchestration.settings import Settings
 
 
+# Written by every ingestion attempt (orchestration/quality_log.py): what rpt_data_quality and fct_quarantined_rows
+# are built from.
+QUALITY_LOG = {dg.AssetKey(["quality", name]) for name in ("ingestions", "checks", "quarantine")}
+
+
 @dataclass
 class Report:
     """What the runs did, for the summary and the exit code."""
     results: list = field(default_factory=list)
     stored: set[dg.AssetKey] = field(default_factory=set)
     refused: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)   # what failed and why, for standard error
     blocking: list[str] = field(default_factory=list)
     cautions: list[str] = field(default_factory=list)
     rebuilt: bool = False
 
     def add(self, result, label: str) -> None:
+        """A run's events: what it stored (a current file materialises unchanged too: its metadata says), its failed
+        checks and steps. Anything stored or refused is news for the data-quality log and the quarantine as well."""
         self.results.append(result)
+        stored_before = len(self.stored)
         for event in result.all_events:
             if event.event_type_value == "ASSET_MATERIALIZATION":
                 materialization = event.event_specific_data.materialization
@@ -47,8 +56,30 @@ class Report:
                 name = event.event_specific_data.asset_check_key.to_user_string() + f" ({label})"
                 is_error = event.event_specific_data.severity == dg.AssetCheckSeverity.ERROR
                 (self.blocking if is_error else self.cautions).append(name)
+            elif event.is_step_failure:
+                self.failures.append(_failure(event, label))
         if not result.success:
             self.refused.append(label)
+        if len(self.stored) > stored_before or not result.success:
+            self.stored |= QUALITY_LOG
+
+
+def _failure(event, label: str) -> str:
+    """A failed step as a person reads it: which files or releases were refused, and every reason (file, row, column)."""
+    data = event.event_specific_data
+    user = data.user_failure_data
+    if user is not None and user.description:
+        refused = user.metadata.get("refused")
+        which = f" {', '.join(refused.value)}" if refused is not None else ""
+        return f"{label}{which} REFUSED; what was stored before stays as it was:\n" + _indent(user.description)
+    error = data.error
+    while error is not None and error.cause is not None:
+        error = error.cause
+    return f"{label}: step {event.step_key} FAILED:\n" + _indent(error.message if error else "(no message)")
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.strip().splitlines())
 
 
 def plan_series(settings: Settings, as_at: date, instance: dg.DagsterInstance) -> list[tuple[str, dg.RunRequest]]:
@@ -128,6 +159,8 @@ def summarise(report: Report, settings: Settings, log_path: Path) -> int:
     from expectations.registry import build_data_docs
 
     docs = build_data_docs(settings.gx_root)  # every validation of this run, whatever its outcome
+    for failure in report.failures:
+        print(failure, file=sys.stderr)
     for check in report.blocking:
         print(f"  - blocking check {check} failed", file=sys.stderr)
     for check in report.cautions:

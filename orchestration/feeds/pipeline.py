@@ -165,7 +165,9 @@ def ingest_current(feed: CurrentFile, run: Run, references: References) -> Outco
     base = dict(feed=feed, source_url=url, file=file, sha256=landed.sha256, received_on=run.as_at,
                 published_on=published_on(fetched))
     held = current_held(settings, feed)
-    if held and held.get("sha256") == landed.sha256:
+    if held and held.get("sha256") == landed.sha256 and (
+            not feed.keep_versions or any(v.sha256 == landed.sha256 for v in versions_store(settings, feed)
+                                          .state().values())):
         return Outcome(status="unchanged", **base)
     checked = _checked(feed, fetched.content, file, references, run, partition=None)
     quarantine = _quarantine(checked, settings.quarantine_dir / feed.feed / feed.table / f"{landed.sha256}.parquet")

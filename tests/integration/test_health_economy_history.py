@@ -16,7 +16,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.feeds import ods, pipeline
+from orchestration.feeds import ods
+from orchestration.feeds import pipeline as ingestion
 from orchestration.settings import Settings
 
 AS_AT = date(2026, 12, 1)
@@ -44,11 +45,11 @@ def history(pipeline, tmp_path_factory):
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        run = pipeline.Run(Settings.from_env(), AS_AT)
+        run = ingestion.Run(Settings.from_env(), AS_AT)
         publish_etr(etr, rows, "2026-06-15")
-        first = pipeline.ingest_current(ods.TRUSTS, run, pipeline.stored_references(run.settings))
+        first = ingestion.ingest_current(ods.TRUSTS, run, ingestion.stored_references(run.settings))
         publish_etr(etr, [[*r[:3], new_icb, *r[4:]] if r is mover else r for r in rows], "2026-08-20")
-        second = pipeline.ingest_current(ods.TRUSTS, run, pipeline.stored_references(run.settings))
+        second = ingestion.ingest_current(ods.TRUSTS, run, ingestion.stored_references(run.settings))
     finally:
         for k, v in saved.items():
             os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
@@ -67,7 +68,7 @@ def history(pipeline, tmp_path_factory):
 
 def test_every_version_is_kept_dated_by_its_publication(history):
     assert [o.published_on.isoformat() for o in history["versions"]] == ["2026-06-15", "2026-08-20"]
-    state = pipeline.versions_store(Settings(history["home"], None), ods.TRUSTS).state()
+    state = ingestion.versions_store(Settings(history["home"], None), ods.TRUSTS).state()
     assert {k: (v.new, v.changed, v.removed) for k, v in state.items()} == {
         "2026-06-15": (state["2026-06-15"].rows, 0, 0),   # the first version: every trust is new
         "2026-08-20": (0, 1, 0),                             # the second: one trust changed

@@ -68,8 +68,9 @@ def test_a_bad_release_keeps_the_figures_reports_why_and_a_good_one_recovers(pip
     key = add_sickness_release(home / "feeds", published="2026-07-02")
     bad = oversight(env, "run")
     assert bad.returncode == 1
-    assert f"Release {key} of job ingest_workforce_sickness_absence_releases FAILED" in bad.stderr
-    assert f"blocking check workforce/sickness_absence:gx_workforce_sickness (release {key}) failed" in bad.stderr
+    assert f"sickness-absence {key} REFUSED; what was stored before stays as it was" in bad.stderr
+    assert "blocking check workforce/sickness_absence:gx_workforce_sickness (sickness-absence) failed" in bad.stderr
+    assert f"sickness-absence {key}: REFUSED" in bad.stdout   # the person's console, release by release
     assert "days_before_publication" in bad.stderr
     assert figures(home) == before                       # the previous good figures are still served …
     state = json.loads((home / "parquet/workforce/sickness_absence/_state.json").read_text())
