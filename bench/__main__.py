@@ -16,6 +16,7 @@ from pathlib import Path
 
 OVERSIGHT = [sys.executable, "-m", "orchestration.cli"]
 RESULTS = Path(__file__).parent / "results" / "latest.json"
+AS_AT = "2026-12-01"   # every run of the bench as at one day: the same inputs give the same work
 
 
 # Runs one step as its own child and reports that child's peak RSS (children's usage rolls up when reaped).
@@ -25,17 +26,26 @@ start = time.perf_counter()
 proc = subprocess.run(sys.argv[1:], capture_output=True, text=True)
 seconds = time.perf_counter() - start
 peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-print(json.dumps({"rc": proc.returncode, "seconds": seconds, "peak_rss_mb": peak, "stderr": proc.stderr[-3000:]}))
+print(json.dumps({"rc": proc.returncode, "seconds": seconds, "peak_rss_mb": peak, "stderr": proc.stderr[-3000:],
+                  "stdout": proc.stdout[-3000:]}))
 """
 
 
-def timed(argv: list[str], env: dict) -> dict:
+def timed(argv: list[str], env: dict, keep_stdout: bool = False) -> dict:
     """Wall time and peak resident memory of one step, in a process of its own."""
     proc = subprocess.run([sys.executable, "-c", WRAPPER, *argv], env=env, capture_output=True, text=True)
     outcome = json.loads(proc.stdout.strip().splitlines()[-1])
     if outcome["rc"] != 0:
         sys.exit(f"bench step failed: {' '.join(argv)}\n{outcome['stderr']}")
-    return {"seconds": round(outcome["seconds"], 2), "peak_rss_mb": round(outcome["peak_rss_mb"], 1)}
+    figures = {"seconds": round(outcome["seconds"], 2), "peak_rss_mb": round(outcome["peak_rss_mb"], 1)}
+    return {**figures, "stdout": outcome["stdout"]} if keep_stdout else figures
+
+
+def _models_rebuilt(stdout: str) -> int:
+    """From `oversight run`'s last line: "Snapshot published (N models rebuilt)", or nothing new."""
+    import re
+    found = re.search(r"\((\d+) models rebuilt\)", stdout)
+    return int(found.group(1)) if found else 0
 
 
 def api_latency(env: dict, path: str, requests: int = 200) -> dict:
@@ -80,7 +90,24 @@ def main() -> None:
                                           "--out", str(home / "feeds")], env)
     results["check_feed_etr_national"] = timed([*OVERSIGHT, "check-feed", "ods-trusts",
                                                 str(home / "feeds/ods/etr.csv")], env)
-    results["pipeline_run_national"] = timed([*OVERSIGHT, "run", "--scale", "national", "--seed", "1"], env)
+    # The last sickness release held back, so that a new month of one feed can arrive after the first run.
+    index_path = home / "feeds/workforce/sickness/releases.json"
+    index = json.loads(index_path.read_text())
+    held_back = sorted(index["releases"], key=lambda r: r["release"])[-1]
+    index_path.write_text(json.dumps({**index, "releases": [r for r in index["releases"] if r is not held_back]}))
+    run = [*OVERSIGHT, "run", "--as-at", AS_AT]
+    env_mirror = {**env, "OVERSIGHT_FEEDS_URL": (home / "feeds").as_uri()}
+    results["pipeline_run_national"] = timed(run, env_mirror, keep_stdout=True)
+    # Baseline beside it: the same command with nothing new (every release re-checked, nothing rebuilt) …
+    results["pipeline_rerun_nothing_new"] = timed(run, env_mirror, keep_stdout=True)
+    # … and with one new month of one feed: what depends on it is rebuilt, the rest left as it is.
+    index_path.write_text(json.dumps(index))
+    results["pipeline_run_one_new_sickness_month"] = timed(run, env_mirror, keep_stdout=True)
+    for step in ("pipeline_run_national", "pipeline_rerun_nothing_new", "pipeline_run_one_new_sickness_month"):
+        stdout = results[step].pop("stdout")
+        results[step]["models_rebuilt"] = _models_rebuilt(stdout)
+        results[step]["ratio_to_first_run"] = round(results[step]["seconds"]
+                                                    / results["pipeline_run_national"]["seconds"], 3)
     from bench.staff_group_ingest import run as staff_group_ingest
     results["staff_group_release_3m_rows"] = staff_group_ingest(home / "staff_group_bench", env)
     results["api_organisations_trusts_page_1000"] = api_latency(

@@ -176,14 +176,21 @@ def prepare_home(scale: str = "national", seed: int = 1):
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
 
     if not settings.feeds_configured:
-        from simulator import simulate
+        from simulator import simulate, simulated_with
 
-        summary = simulate(scale, seed, settings.feeds_dir)
-        print(f"No feed location configured (OVERSIGHT_FEEDS_URL): simulated the {scale} dataset (seed {seed}) "
-              f"in {settings.feeds_dir}")
+        wanted = simulated_with(scale, seed)
+        marker = settings.feeds_dir / ".simulated.json"
+        if marker.exists() and json.loads(marker.read_text()) == wanted:
+            print(f"No feed location configured (OVERSIGHT_FEEDS_URL): the {scale} dataset (seed {seed}) simulated "
+                  f"before is in {settings.feeds_dir}")
+        else:
+            marker.unlink(missing_ok=True)
+            simulate(scale, seed, settings.feeds_dir)
+            marker.write_text(json.dumps(wanted))
+            print(f"No feed location configured (OVERSIGHT_FEEDS_URL): simulated the {scale} dataset (seed {seed}) "
+                  f"in {settings.feeds_dir}")
         os.environ["OVERSIGHT_FEEDS_URL"] = settings.feeds_dir.resolve().as_uri()
         settings = Settings.from_env()
-        del summary
     return settings
 
 
@@ -239,10 +246,46 @@ def cmd_feed_server(args) -> int:
     return 0
 
 
+DEV_STOP_GRACE_SECONDS = 10.0
+
+
 def cmd_dev(args) -> int:
+    """The Dagster UI (webserver, daemon, code server) on the same home and definitions as `oversight run`, stopped
+    cleanly — every process it started — on Ctrl-C (SIGINT) or SIGTERM."""
+    import signal
+    import subprocess
+    import time
+
     prepare_home()
     dagster = Path(sys.executable).parent / "dagster"
-    os.execv(str(dagster), [str(dagster), "dev", "-m", "orchestration.definitions", "--port", str(args.port)])
+    child = subprocess.Popen([str(dagster), "dev", "-m", "orchestration.definitions", "--port", str(args.port)],
+                             start_new_session=True)  # its own process group: we stop all of it, and only it
+    stopping: list[float] = []   # when each stop signal came
+
+    def stop(signum, frame):
+        if not stopping:
+            print(f"\nStopping the Dagster UI ({signal.Signals(signum).name})…", file=sys.stderr, flush=True)
+            _signal_group(child, signal.SIGINT)  # what `dagster dev` stops on, for all its processes
+        stopping.append(time.monotonic())
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stop)
+    print(f"The Dagster UI: http://127.0.0.1:{args.port} (Ctrl-C stops it)", flush=True)
+    while child.poll() is None:
+        time.sleep(0.2)
+        # a second signal, or a grace period gone: stop whatever is left of it, at once
+        if stopping and (len(stopping) > 1 or time.monotonic() - stopping[0] > DEV_STOP_GRACE_SECONDS):
+            _signal_group(child, signal.SIGKILL)
+    _signal_group(child, signal.SIGKILL)  # anything of its group left behind (a code server, a run)
+    return 0 if stopping else child.returncode
+
+
+def _signal_group(child, signum) -> None:
+    import os
+    try:
+        os.killpg(child.pid, signum)
+    except ProcessLookupError:
+        pass
 
 
 if __name__ == "__main__":

@@ -14,14 +14,14 @@ import dagster as dg
 from orchestration.dbt import build_dbt_assets, dbt_resource, ensure_manifest, mart_model_names
 from orchestration.feeds.assets import AS_AT_TAG
 from orchestration.feeds.catalog import CURRENT_FILES
-from orchestration.feeds.cqc.definitions import defs as cqc_defs
-from orchestration.feeds.finance.definitions import defs as finance_defs
+from orchestration.feeds.cqc import definitions as cqc
+from orchestration.feeds.finance import definitions as finance
 from orchestration.feeds.holdings import KEY as HOLDINGS_KEY
 from orchestration.feeds.holdings import holdings_asset
-from orchestration.feeds.ods.definitions import defs as ods_defs
-from orchestration.feeds.workforce.definitions import defs as workforce_defs
+from orchestration.feeds.ods import definitions as ods
+from orchestration.feeds.workforce import definitions as workforce
 from orchestration.progress import LOGGERS
-from orchestration.publish import SERVING_KEY, build_serving_asset
+from orchestration.publish import build_serving_asset
 from orchestration.quality import build_mart_checks
 from orchestration.settings import Settings
 
@@ -30,7 +30,8 @@ Settings.from_env().export()  # dbt reads OVERSIGHT_HOME (absolute) in profiles.
 REFRESH_JOB = "refresh"
 REFRESH_CRON = "0 6 * * *"
 
-FEED_DEFINITIONS = (ods_defs, workforce_defs, cqc_defs, finance_defs)
+# Each feed folder's own definitions (modules, not Definitions objects: a code location holds one at module scope).
+FEED_DEFINITIONS = (ods.defs, workforce.defs, cqc.defs, finance.defs)
 
 # The data-quality log and the quarantine are written by every ingestion asset and check, not by one asset of
 # their own: external assets stand for them, so dbt's quality sources have a place in the lineage graph.
@@ -81,5 +82,3 @@ defs = dg.Definitions.merge(
         loggers=LOGGERS,
     ),
 )
-
-SERVING = SERVING_KEY

@@ -40,6 +40,7 @@ class Report:
     blocking: list[str] = field(default_factory=list)
     cautions: list[str] = field(default_factory=list)
     rebuilt: bool = False
+    models_built: int = 0   # dbt models (and seeds) the build materialised
 
     def add(self, result, label: str) -> None:
         """A run's events: what it stored (a current file materialises unchanged too: its metadata says), its failed
@@ -152,6 +153,8 @@ def run(settings: Settings, as_at: date) -> int:
                                                 tags=tags, run_config=config, raise_on_error=False)
             report.add(result, "build")
             report.rebuilt = True
+            report.models_built = sum(1 for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"
+                                      and e.step_key == "warehouse_models")
     return summarise(report, settings, log_path)
 
 
@@ -170,7 +173,7 @@ def summarise(report: Report, settings: Settings, log_path: Path) -> int:
               f"snapshot (if any) is unchanged: {settings.serving_path}\nWhy, expectation by expectation: GET "
               f"/api/v1/data-quality, the Data Docs at {docs}, and the whole log at {log_path}", file=sys.stderr)
         return 1
-    state = "published" if report.rebuilt else "unchanged (nothing new)"
+    state = f"published ({report.models_built} models rebuilt)" if report.rebuilt else "unchanged (nothing new)"
     print(f"\nDone. Snapshot {state}: {settings.serving_path}\n  warehouse (pipeline): {settings.warehouse_path}\n"
           f"  data quality (GX Data Docs): {docs}\n  the whole log: {log_path}", flush=True)
     return 0

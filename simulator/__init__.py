@@ -13,7 +13,17 @@ from simulator.ods import write_etr, write_icb_names, write_succ
 from simulator import cqc, finance, staff_groups
 from simulator.workforce import sickness_months, write_sickness
 
-__all__ = ["England", "build_england", "simulate"]
+__all__ = ["England", "build_england", "simulate", "simulated_with"]
+
+
+def simulated_with(scale: str, seed: int) -> dict:
+    """What a default simulation depends on: its scale, its seed and the simulator's own code. `oversight run` keeps
+    this beside the feeds it simulated, and simulates again only when it differs."""
+    import hashlib
+    code = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        code.update(path.name.encode() + b"\0" + path.read_bytes())
+    return {"scale": scale, "seed": seed, "simulator": code.hexdigest()}
 
 
 def _published_after(month_end: date, months_later: int) -> date:

@@ -14,12 +14,13 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration.feeds.registry import CHECK_KINDS
+from orchestration.feeds.catalog import FEEDS
 from tests.integration.support import environment, oversight
 
 pytestmark = pytest.mark.spark
 
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
+AS_AT = "2026-12-01"
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,7 @@ def engines(tmp_path_factory):
         pytest.fail("Spark needs Java 17 on the PATH (`java` not found)")
     home = tmp_path_factory.mktemp("spark-home")
     env = environment(home)
-    run = oversight(env, "run", "--scale", "small", "--seed", "2", timeout=900)
+    run = oversight(env, "run", "--scale", "small", "--seed", "2", "--as-at", AS_AT, timeout=900)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     _quarantine_some_rows(home)
     # The pipeline logs its mart checks after dbt has run: build on DuckDB again, then on Spark, from the same files.
@@ -37,7 +38,8 @@ def engines(tmp_path_factory):
     for target in ("duckdb", "spark"):
         dbt_env = dict(env, DBT_TARGET_PATH=str(home / target / "target"), DBT_LOG_PATH=str(home / target / "logs"))
         build = subprocess.run([str(Path(sys.executable).parent / "dbt"), "build", "--target", target,
-                                "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT)],
+                                "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
+                                "--vars", f'{{"as_at": "{AS_AT}"}}'],
                                env=dbt_env, cwd=home, capture_output=True, text=True, timeout=1800)
         assert build.returncode == 0, f"dbt build --target {target}:\n" + build.stdout[-6000:] + build.stderr[-3000:]
         builds[target] = build.stdout
@@ -56,7 +58,7 @@ def _quarantine_some_rows(home: Path) -> None:
     for kind, lines, folder in (("sickness-absence", sickness, "workforce/sickness_absence/release=2026-05"),
                                 ("ods-trusts", etr, "ods/trusts")):
         content = ("\r\n".join(lines) + "\r\n").encode()
-        result = CHECK_KINDS[kind](content, f"bad-{kind}.csv")
+        result = FEEDS[kind].parse(content, f"bad-{kind}.csv")
         assert result.rows_quarantined == 1, result.report()
         path = home / "quarantine" / folder / f"{hashlib.sha256(content).hexdigest()}.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
