@@ -204,9 +204,13 @@ def test_tac_rules(feeds):
 
 def test_reference_rules(feeds, ods_trusts):
     successors = FEED_FILES["ods-successors"].parse((feeds / "ods/succ.csv").read_bytes(), "succ.csv").valid
-    own_successor = changed(successors, 0, new_code=successors.column("old_code")[0].as_py())
-    assert ("expect_column_values_to_be_in_set", "succeeds_another_organisation", "critical") in failures(
-        validate(own_successor, FEED_SUITES["ods-successors"], SuiteContext(ods_trusts=ods_trusts)))
+    trust_row = next(i for i, code in enumerate(successors.column("old_code").to_pylist())
+                     if code in set(ods_trusts.column("organisation_code").to_pylist()))
+    unknown_successor = changed(successors, trust_row, new_code="RZZ9")
+    assert failures(validate(unknown_successor, FEED_SUITES["ods-successors"], SuiteContext(ods_trusts=ods_trusts))) \
+        == {("expect_column_values_to_be_in_set", "trust_successor_known_to_ods", "warning")}
+    other_types = changed(successors, trust_row, old_code="00Z", new_code="15Z")  # a CCG's: not the suite's business
+    assert validate(other_types, FEED_SUITES["ods-successors"], SuiteContext(ods_trusts=ods_trusts)).failed == []
     icbs = FEED_FILES["icb-names"].parse((feeds / "ons/icb_names_codes.csv").read_bytes(), "icb_names_codes.csv").valid
     repeated = changed(icbs, 1, icb_ods_code=icbs.column("icb_ods_code")[0].as_py())
     assert ("expect_column_values_to_be_unique", "icb_ods_code", "critical") in failures(
