@@ -131,7 +131,7 @@ RELEASE_FEEDS: dict[str, ReleaseFeed] = {f.kind: dataclasses.replace(f, parse=gu
 # The CQC public API, pulled whole (paged list, then every location document): one partition per pull date.
 CQC_API_FEED = ReleaseFeed(
     "cqc-api-location", "cqc", "api_locations", guarded("cqc-api-location", parse_api_location),
-    keys=("location_id", "source", "level", "service", "domain", "report_date"), scope="whole",
+    keys=("location_id", "source", "level", "service", "domain", "report_link_id"), scope="whole",
     mirror_dir="cqc/api", partitioned_by="pull date",
     description="CQC public API: every NHS location's current and historic ratings (overall, key questions, "
                 "services), from /locations and /locations/{id}.")

@@ -1,0 +1,197 @@
+"""CQC API location documents as real ones are (FEEDS.md §2a): non-ratings without a report date, two historic
+reports on one date, a historic overall without a rating — each accepted with known counts by the parser and by the
+cqc_api_locations suite, through `oversight check-feed --expectations` and through the pipeline (the API pull's
+ingestion asset, then dbt's staging). Where the parser and the suite share a boundary, one test runs both."""
+import copy
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pyarrow as pa
+import pytest
+
+from expectations.registry import FEED_SUITES, SuiteContext, validate
+from orchestration.feeds.ingest import build_release_asset, ingest_api_pull
+from orchestration.feeds.registry import CQC_API_FEED
+from orchestration.feeds.releases import ReleaseStore
+from orchestration.settings import Settings
+from tests.feeds.test_check_feed_cli import check_feed
+
+DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
+SUITE = FEED_SUITES["cqc-api-location"]
+PULL = date(2021, 6, 1)  # the real documents were pulled in 2021
+NOT_PUBLISHED = "No published rating"
+
+
+def parse(document: dict, name: str = "doc.json"):
+    return CQC_API_FEED.parse(json.dumps(document).encode(), name)
+
+
+def both(document: dict, pull: date = PULL) -> tuple[list[tuple], set[tuple]]:
+    """What the parser quarantines (row, JSON path, rule) and what the suite then fails on the rows it kept: the
+    pipeline's verdict on one document, parser and suite together."""
+    parsed = parse(document)
+    validation = validate(parsed.valid, SUITE, SuiteContext(published_on=pull))
+    return ([(q["row"], q["column"], q["rule"]) for q in parsed.quarantined],
+            {(f["column"], f["severity"]) for f in validation.failed})
+
+
+@pytest.fixture(scope="module")
+def real_documents(realdata) -> dict[str, dict]:
+    return {p.stem: json.loads(p.read_text()) for p in sorted((realdata / "cqc/locations").glob("*.json"))}
+
+
+def without_historic_overall_rating(document: dict) -> dict:
+    """RH868 as a report that rated its key questions only would leave it: the historic overall holds
+    keyQuestionRatings but no rating."""
+    document = copy.deepcopy(document)
+    [report] = document["historicRatings"]
+    report["overall"].pop("rating")
+    report["overall"]["keyQuestionRatings"] = [{"name": "Safe", "rating": "Requires improvement"},
+                                               {"name": "Well-led", "rating": "Good"}]
+    return document
+
+
+# --- every real document, parser and suite ---------------------------------------------------------------------------
+
+def test_every_real_document_is_accepted_by_the_parser_and_its_suite(real_documents):
+    assert len(real_documents) == 17
+    tables = []
+    for name, document in real_documents.items():
+        parsed = parse(document, f"{name}.json")
+        assert parsed.accepted and parsed.rows == parsed.rows_valid > 0 and parsed.rows_quarantined == 0, name
+        validation = validate(parsed.valid, SUITE, SuiteContext(published_on=PULL))
+        assert validation.failed == [], (name, validation.summary())
+        tables.append(parsed.valid)
+    pull = pa.concat_tables(tables)  # one pull, as the pipeline validates it
+    assert validate(pull, SUITE, SuiteContext(published_on=PULL)).failed == []
+    rows = pull.to_pylist()
+    undated = [r for r in rows if r["report_date"] is None]
+    assert len(undated) == 54 and {r["rating"] for r in undated} == {NOT_PUBLISHED}  # 9 unrated sites × 6
+    assert not any(r["is_rating"] for r in undated)
+    assert sum(r["is_rating"] for r in rows) == sum(r["rating"] in ("Outstanding", "Good", "Requires improvement",
+                                                                    "Inadequate") for r in rows) > 100
+
+
+# --- the three quirks, each through check-feed with the suite --------------------------------------------------------
+
+def test_check_feed_keeps_non_ratings_without_a_report_date(realdata):
+    code, report, _ = check_feed("cqc-api-location", realdata / "cqc/locations/5QQ03.json", "--expectations",
+                                 "--published-on", PULL.isoformat())
+    assert code == 0 and report["accepted"] and report["layout"] == "cqc-api-location-v1"
+    assert (report["rows"], report["rows_valid"], report["rows_quarantined"]) == (6, 6, 0)
+    assert report["notes"]["non_ratings_without_a_report_date"] == 6
+    assert report["expectations"]["failed"] == []
+
+
+def test_check_feed_keeps_two_historic_reports_on_one_date(realdata):
+    code, report, _ = check_feed("cqc-api-location", realdata / "cqc/locations/RBA11.json", "--expectations",
+                                 "--published-on", PULL.isoformat())
+    assert code == 0 and report["accepted"]
+    assert (report["rows"], report["rows_valid"], report["rows_quarantined"]) == (79, 79, 0)
+    assert report["notes"]["historic_reports"] == 4 and report["notes"]["historic_reports_sharing_a_date"] == 2
+    assert report["expectations"]["failed"] == []
+
+
+def test_check_feed_keeps_a_historic_overall_without_a_rating(tmp_path, real_documents):
+    path = tmp_path / "RH868.json"
+    path.write_text(json.dumps(without_historic_overall_rating(real_documents["RH868"])))
+    code, report, _ = check_feed("cqc-api-location", path, "--expectations", "--published-on", PULL.isoformat())
+    assert code == 0 and report["accepted"]
+    assert (report["rows"], report["rows_valid"], report["rows_quarantined"]) == (21, 21, 0)
+    assert report["notes"]["overall_without_a_rating"] == 1
+    assert report["expectations"]["failed"] == []
+
+
+# --- the boundaries parser and suite share: one test each, running both ---------------------------------------------
+
+def test_a_report_date_is_required_of_a_rating_and_not_of_a_non_rating(real_documents):
+    unrated = real_documents["RBZ93"]
+    assert both(unrated) == ([], set())                       # No published rating, no date: kept, not refused
+    rated_undated = copy.deepcopy(unrated)
+    rated_undated["currentRatings"]["overall"]["keyQuestionRatings"][0]["rating"] = "Good"  # Safe: rated, no date
+    assert both(rated_undated) == ([(2, "currentRatings.overall.keyQuestionRatings[0]", "empty_key")], set())
+
+
+def test_reports_are_told_apart_by_their_link_not_their_date(real_documents):
+    document = real_documents["RBA11"]
+    parsed = parse(document)
+    same_day = [r for r in parsed.valid.to_pylist() if r["source"] == "historic" and r["domain"] == "Overall"
+                and r["service"] == "Overall" and r["report_date"] == date(2013, 11, 21)]
+    assert sorted(r["report_link_id"] for r in same_day) == ["66ff1e61-d545-4d8d-9a11-2bac9db4c9fc",
+                                                             "c726752e-9b20-4e3c-a551-b57b0f848bce"]
+    assert both(document) == ([], set())                      # the suite judges each report's own key questions
+    one_report = copy.deepcopy(document)                      # the same two overalls as one report: a duplicate
+    one_report["historicRatings"][3]["reportLinkId"] = one_report["historicRatings"][2]["reportLinkId"]
+    assert both(one_report)[0] == sorted((r["_source_row"], r["_json_path"], "duplicate_key") for r in same_day)
+
+
+def test_only_a_historic_overall_with_key_questions_may_lack_its_rating(real_documents):
+    document = without_historic_overall_rating(real_documents["RH868"])
+    assert both(document) == ([], set())
+    parsed = parse(document).valid.to_pylist()
+    [overall] = [r for r in parsed if r["source"] == "historic" and r["domain"] == "Overall"]
+    assert (overall["rating"], overall["is_rating"], overall["report_date"]) == (None, False, date(2016, 2, 9))
+    assert [r["rating"] for r in parsed if r["source"] == "historic" and r["domain"] != "Overall"] == \
+        ["Requires improvement", "Good"]
+    no_key_questions = copy.deepcopy(document)
+    no_key_questions["historicRatings"][0]["overall"].pop("keyQuestionRatings")
+    current_unrated = copy.deepcopy(real_documents["RH868"])
+    current_unrated["currentRatings"]["overall"].pop("rating")
+    assert both(no_key_questions) == ([(19, "historicRatings[0].overall", "empty_value")], set())
+    assert both(current_unrated) == ([(1, "currentRatings.overall", "empty_value")], set())
+
+
+def test_a_report_after_the_pull_is_the_suites_and_after_today_the_parsers(real_documents):
+    document = copy.deepcopy(real_documents["RH854"])
+    reported = date.fromisoformat(document["currentRatings"]["overall"]["reportDate"])
+    assert both(document, pull=reported) == ([], set())       # published on the day of the pull: fine
+    assert both(document, pull=reported - timedelta(days=1)) == ([], {("days_before_pull", "critical")})
+    document["currentRatings"]["overall"]["reportDate"] = (date.today() + timedelta(days=30)).isoformat()
+    quarantined, _ = both(document, pull=date.today())
+    assert quarantined == [(1, "currentRatings.overall", "future_date")]
+
+
+# --- the pipeline: the API pull's ingestion asset, then dbt's staging --------------------------------------------
+
+def test_the_pull_of_the_real_documents_is_stored_keyed_by_report_and_staged(tmp_path, monkeypatch, real_documents,
+                                                                             realdata):
+    mirror = tmp_path / "mirror" / "locations"
+    mirror.mkdir(parents=True)
+    for name in real_documents:
+        shutil.copy(realdata / f"cqc/locations/{name}.json", mirror / f"{name}.json")
+    (mirror / "RH868.json").write_text(json.dumps(without_historic_overall_rating(real_documents["RH868"])))
+    monkeypatch.setenv("OVERSIGHT_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("OVERSIGHT_CQC_API_URL", mirror.parent.as_uri())
+    key = PULL.isoformat()
+    with dg.DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions(CQC_API_FEED.partitions_name, [key])
+        result = dg.materialize([build_release_asset(CQC_API_FEED, ingest_api_pull)], instance=instance,
+                                partition_key=key)
+    assert result.success
+    [check] = result.get_asset_check_evaluations()
+    assert check.check_name == "gx_cqc_api_locations" and check.passed
+    [stored] = result.asset_materializations_for_node("cqc__api_locations")
+    expected_rows = sum(parse(json.loads((mirror / f"{name}.json").read_text())).rows for name in real_documents)
+    assert (stored.metadata["rows"].value, stored.metadata["rows_quarantined"].value) == (expected_rows, 0)
+    settings = Settings.from_env()
+    table = ReleaseStore(settings.parquet_dir, CQC_API_FEED).known_as_of(date(2100, 1, 1))
+    assert table.num_rows == expected_rows == 257  # nothing lost to a key: both 2013-11-21 reports of RBA11 kept
+
+    env = dict(os.environ, OVERSIGHT_HOME=str(settings.home), DBT_SEND_ANONYMOUS_USAGE_STATS="False")
+    build = subprocess.run([str(Path(sys.executable).parent / "dbt"), "build", "--project-dir", str(DBT_PROJECT),
+                            "--profiles-dir", str(DBT_PROJECT), "--select", "stg_cqc__api_ratings"],
+                           capture_output=True, text=True, env=env, cwd=DBT_PROJECT, timeout=600)
+    assert build.returncode == 0, build.stdout[-3000:]
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as warehouse:
+        counts = warehouse.execute(
+            "select count(*), count(*) - count(report_date), count(*) - count(rating), "
+            "count(distinct report_link_id) filter (where location_id = 'RBA11' and report_date = date '2013-11-21' "
+            "and rating_source = 'historic') from staging.stg_cqc__api_ratings").fetchone()
+    assert counts == (257, 54, 1, 2)
