@@ -160,6 +160,8 @@ def _parse_rows(sheet: str, records: list[list], header_at: int, header: list[st
                                   rule="column_count"))
         ident = get(f"{prefix} ID")
         problems.append(key_problem(ident, row_number, f"{prefix} ID", "id"))
+        if level == "location":  # whose location it is
+            problems.append(key_problem(get("Provider ID"), row_number, "Provider ID", "provider id"))
         problems.append(key_problem(get("Service / Population Group"), row_number, "Service / Population Group",
                                     "a service or population group"))
         domain = get("Domain")

@@ -28,6 +28,7 @@ SIGNED = {"ytd_plan_surplus", "ytd_actual_surplus", "liquidity_days", "revenue_a
 LAYOUTS = {"oversight-finance-return-v1": ["Org Code", "Org Name", "Financial Year", "Month Number", "Period End",
                                            *NUMBERS]}
 MAX_QUARANTINED_SHARE = 0.0  # a return per trust: any bad row stops the month, to be resubmitted
+LIQUIDITY_DAYS_PLAUSIBLE = 365  # beyond a year either way is surely a units slip: a caution
 
 
 def parse_finance_monthly(content: bytes, file: str = "finance_return.csv",
@@ -55,8 +56,8 @@ def parse_finance_monthly(content: bytes, file: str = "finance_return.csv",
         problems.append(key_problem(cell["Org Code"], row, "Org Code", "organisation code"))
         if problems[-1] is None and reference is not None and value["period_end"] is not None:
             period_end = value["period_end"]
-            problems.append(reference.problem(value["org_code"], period_end.replace(day=1), f"{period_end:%B %Y}",
-                                              row, "Org Code", trusts_only=True))
+            problems.append(reference.problem(value["org_code"], period_end.replace(day=1), period_end,
+                                              f"{period_end:%B %Y}", row, "Org Code", trusts_only=True))
         problems.append(key_problem(cell["Month Number"], row, "Month Number", "month number"))
         if problems[-1] is None:
             try:
@@ -68,8 +69,17 @@ def parse_finance_monthly(content: bytes, file: str = "finance_return.csv",
                 if not 1 <= value["month_number"] <= 12:
                     problems.append(Issue(f"month number {value['month_number']} is outside 1–12", row,
                                           "Month Number", cell["Month Number"], rule="out_of_range"))
+                elif value["period_end"] is not None and value["month_number"] != _fiscal_month(value["period_end"]):
+                    problems.append(Issue(
+                        f"month number {value['month_number']} is not the financial year's month of the period "
+                        f"ending {cell['Period End']} ({_fiscal_month(value['period_end'])}: April is 1)", row,
+                        "Month Number", cell["Month Number"], rule="out_of_range"))
         problems = [p for p in problems if p is not None]
         read_numbers(record, position, NUMBERS, row, value, problems, markers, frozenset(SIGNED))
+        liquidity = value.get("liquidity_days")
+        if liquidity is not None and abs(liquidity) > LIQUIDITY_DAYS_PLAUSIBLE:  # a caution: the row is kept
+            result.issues.append(Issue(f"liquidity of {liquidity} days is more than a year either way: a units slip?",
+                                       row, "Liquidity Days", cell["Liquidity Days"], "warning", rule="out_of_range"))
         if problems:
             result.quarantine_row(row, record, problems)
             continue
@@ -93,6 +103,10 @@ def parse_finance_monthly(content: bytes, file: str = "finance_return.csv",
     if reference is not None:
         result.notes["organisations_checked_against"] = reference.source
     return result
+
+
+def _fiscal_month(period_end: date) -> int:
+    return (period_end.month - 4) % 12 + 1
 
 
 def _period_end(raw: str, row: int, problems: list) -> date | None:

@@ -423,7 +423,7 @@ def parse_icb_names(content: bytes, file: str = "icb_names_codes.csv") -> ParseR
     ons_col, ods_col, name_col = f"ICB{year}CD", f"ICB{year}CDH", f"ICB{year}NM"
 
     parsed: dict[int, dict] = {}
-    rows_by_code: dict[str, list[int]] = defaultdict(list)
+    rows_by: dict[str, dict[str, list[int]]] = {key: defaultdict(list) for key in ("ods", "ons", "name")}
     for row, record in enumerate(data, start=2):
         problems: list[Issue] = []
         if len(record) != len(header):
@@ -444,10 +444,26 @@ def parse_icb_names(content: bytes, file: str = "icb_names_codes.csv") -> ParseR
         if problems:
             result.quarantine_row(row, record, problems)
             continue
+        if not name.endswith("Integrated Care Board"):  # a caution: the row is kept
+            result.issues.append(Issue(f"name {name!r} does not end 'Integrated Care Board'", row, name_col, name,
+                                       "warning", rule="unexpected_name"))
         parsed[row] = {"icb_ons_code": ons, "icb_ods_code": ods, "icb_name": name}
-        rows_by_code[ods].append(row)
-    for row in result.quarantine_duplicates(rows_by_code, ods_col, "ICB code", lambda r: data[r - 2]):
+        for key, code in (("ods", ods), ("ons", ons), ("name", name)):
+            rows_by[key][code].append(row)
+    # each of the three identifies one ICB: a repeated one makes every row holding it doubtful (each row quarantined
+    # once, with every key it repeats)
+    repeated: dict[int, list[Issue]] = defaultdict(list)
+    for key, column, what in (("ods", ods_col, "ICB code"), ("ons", ons_col, "ONS ICB code"),
+                              ("name", name_col, "ICB name")):
+        for value, rows in rows_by[key].items():
+            for row in rows if len(rows) > 1 else ():
+                others = ", ".join(str(r) for r in rows if r != row)
+                repeated[row].append(Issue(f"duplicate {what} {value} (also at row {others})", row, column, value,
+                                           rule="duplicate_key"))
+    for row in sorted(repeated):
+        result.quarantine_row(row, data[row - 2], repeated[row])
         del parsed[row]
+    result.quarantined.sort(key=lambda q: q["row"])
     rows = [dict(v, _source_row=r) for r, v in sorted(parsed.items())]
     result.valid = _table(rows, {"icb_ons_code": pa.string(), "icb_ods_code": pa.string(),
                                  "icb_name": pa.string(), "_source_row": pa.int64()})

@@ -7,6 +7,7 @@ as "Community Provider Trust").
 from __future__ import annotations
 
 import calendar
+import re
 from collections import Counter, defaultdict
 from datetime import date, datetime
 
@@ -32,6 +33,8 @@ NUMBER_COLUMNS = {
 }
 # The published rate is 100 × lost / available rounded to two decimals; allow for either rounding rule.
 RATE_TOLERANCE = 0.005 + 1e-9
+# NHS England regions (Y56 London …), or the pseudo-region of the national bodies
+REGION_CODE = re.compile(r"^(?:Y\d{2}|QZZ)$")
 # A statistical feed of ~300 organisations: up to 1% of rows may be quarantined before the file is refused.
 MAX_QUARANTINED_SHARE = 0.01
 
@@ -62,13 +65,17 @@ def parse_sickness(content: bytes, file: str = "sickness.csv", reference: OdsTru
         problem = key_problem(record[position["ORG_CODE"]], row, "ORG_CODE", "organisation code")
         if problem is None and reference is not None and value["month_end"] is not None:
             month_end = value["month_end"]
-            problem = reference.problem(value["org_code"], month_end.replace(day=1), f"{month_end:%B %Y}", row,
-                                        "ORG_CODE", trusts_only=False)
+            problem = reference.problem(value["org_code"], month_end.replace(day=1), month_end, f"{month_end:%B %Y}",
+                                        row, "ORG_CODE", trusts_only=False)
         if problem is not None:
             problems.append(problem)
         read_numbers(record, position, NUMBER_COLUMNS, row, value, problems, markers)
         if not problems:
             rates_checked += _check_rate(value, row, problems)
+        if not REGION_CODE.match(value["region_code"]):  # a caution: the row is kept
+            result.issues.append(Issue(f"region code {value['region_code']!r} is neither an NHS England region (Y56…) "
+                                       "nor the national bodies' QZZ", row, "NHSE_REGION_CODE", value["region_code"],
+                                       "warning", rule="code_format"))
         if problems:
             result.quarantine_row(row, record, problems)
             continue

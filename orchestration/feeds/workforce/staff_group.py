@@ -197,6 +197,21 @@ def _validate(table: pa.Table, header: list[str], result: ParseResult, reference
                        pc.less(pc.cast(close_date, pa.int32()), month_start)))
         result.notes["organisations_checked_against"] = reference.source
     checks += _key_checks(table, "staff_group", "staff group")
+    trimmed = lambda v: pc.utf8_trim_whitespace(v)  # noqa: E731
+    known_groups = pa.array(list(STAFF_GROUPS.values()) + list(MISSING_MARKERS))  # empty and markers: above
+    checks.append(("unknown_category", "staff_group", lambda v: f"{v!r} is not a published staff group",
+                   _on_values(table["staff_group"], lambda v: pc.invert(pc.is_in(trimmed(v), value_set=known_groups)))))
+    known_orders = pa.array(list(STAFF_GROUPS) + list(MISSING_MARKERS))
+    checks.append(("unknown_category", "staff_group_sort_order",
+                   lambda v: f"{v!r} is not a staff group sort order (01–{max(STAFF_GROUPS)}, zero-padded)",
+                   _on_values(table["staff_group_sort_order"],
+                              lambda v: pc.invert(pc.is_in(trimmed(v), value_set=known_orders)))))
+    group_of_order = _on_values(table["staff_group_sort_order"], lambda v: pa.array(
+        [STAFF_GROUPS.get(order.strip()) for order in v.to_pylist()], pa.string()))
+    checks.append(("unknown_category", "staff_group", lambda v: f"staff group {v!r} is not the one its sort order "
+                                                                "names",
+                   pc.not_equal(group_of_order, _on_values(table["staff_group"], trimmed))))
+    del group_of_order
     checks += _key_checks(table, "data_type", "data type")
     known_or_keyless = pa.array(DATA_TYPES + list(MISSING_MARKERS))  # empty and markers are reported above
     checks.append(("unknown_category", "data_type", lambda v: f"{v!r} is not one of {DATA_TYPES}",
