@@ -38,16 +38,20 @@ def guarded(kind: str, parse: Callable[..., ParseResult]) -> Callable[..., Parse
     """Every parser is called through this, so that no file ends in a traceback: first the refusals that hold for
     every kind (an empty file, an HTML page, UTF-16 text), then the parser — whatever it raises becomes one
     whole-file error naming the file — and a last check that every row is accounted for. `reference` (ODS trusts)
-    goes to the parsers that take it and is ignored by the others."""
-    takes_reference = "reference" in inspect.signature(parse).parameters
+    goes to the parsers that take it and is ignored by the others; so does `as_at`, the day the file is checked on
+    (a run's "as at" date; today where none is given), for the parsers that judge dates against it."""
+    parameters = inspect.signature(parse).parameters
+    takes_reference, takes_as_at = "reference" in parameters, "as_at" in parameters
 
     @functools.wraps(parse)
-    def parse_checked(content: bytes, file: str, reference=None) -> ParseResult:
+    def parse_checked(content: bytes, file: str, reference=None, as_at=None) -> ParseResult:
         refusal = not_a_feed_file(content, EXPECTED[kind])
         if refusal is not None:
             return _refused(kind, file, refusal)
+        options = {**({"reference": reference} if takes_reference else {}),
+                   **({"as_at": as_at} if takes_as_at else {})}
         try:
-            result = parse(content, file, reference=reference) if takes_reference else parse(content, file)
+            result = parse(content, file, **options)
         except Exception as exc:  # a parser bug or a surprise it did not foresee: refuse the file, say so
             return _refused(kind, file, Issue(
                 f"{display_name(file)} could not be parsed as {kind}: {type(exc).__name__}: {exc} (unexpected: the "

@@ -29,14 +29,14 @@ PULL = date(2021, 6, 1)  # the real documents were pulled in 2021
 NOT_PUBLISHED = "No published rating"
 
 
-def parse(document: dict, name: str = "doc.json"):
-    return CQC_API_FEED.parse(json.dumps(document).encode(), name)
+def parse(document: dict, name: str = "doc.json", as_at: date | None = None):
+    return CQC_API_FEED.parse(json.dumps(document).encode(), name, as_at=as_at)
 
 
-def both(document: dict, pull: date = PULL) -> tuple[list[tuple], set[tuple]]:
-    """What the parser quarantines (row, JSON path, rule) and what the suite then fails on the rows it kept: the
-    pipeline's verdict on one document, parser and suite together."""
-    parsed = parse(document)
+def both(document: dict, pull: date = PULL, as_at: date | None = None) -> tuple[list[tuple], set[tuple]]:
+    """What the parser quarantines (row, JSON path, rule) on the day of the check (`as_at`) and what the suite then
+    fails on the rows it kept: the pipeline's verdict on one document, parser and suite together."""
+    parsed = parse(document, as_at=as_at)
     validation = validate(parsed.valid, SUITE, SuiteContext(published_on=pull))
     return ([(q["row"], q["column"], q["rule"]) for q in parsed.quarantined],
             {(f["column"], f["severity"]) for f in validation.failed})
@@ -148,14 +148,13 @@ def test_only_a_historic_overall_with_key_questions_may_lack_its_rating(real_doc
     assert both(current_unrated) == ([(1, "currentRatings.overall", "empty_value")], set())
 
 
-def test_a_report_after_the_pull_is_the_suites_and_after_today_the_parsers(real_documents):
+def test_a_report_after_the_pull_is_the_suites_and_after_the_day_of_the_check_the_parsers(real_documents):
     document = copy.deepcopy(real_documents["RH854"])
-    reported = date.fromisoformat(document["currentRatings"]["overall"]["reportDate"])
-    assert both(document, pull=reported) == ([], set())       # published on the day of the pull: fine
+    reported = date.fromisoformat(document["currentRatings"]["overall"]["reportDate"])  # 30 April 2019
+    assert both(document, pull=reported, as_at=reported) == ([], set())   # published on the day of the pull: fine
     assert both(document, pull=reported - timedelta(days=1)) == ([], {("days_before_pull", "critical")})
-    document["currentRatings"]["overall"]["reportDate"] = (date.today() + timedelta(days=30)).isoformat()
-    quarantined, _ = both(document, pull=date.today())
-    assert quarantined == [(1, "currentRatings.overall", "future_date")]
+    checked_before, _ = both(document, pull=reported, as_at=reported - timedelta(days=1))  # every rating: that day's
+    assert [(row, rule) for row, _, rule in checked_before] == [(n, "future_date") for n in range(1, 13)]
 
 
 # --- the pipeline: the API pull's ingestion asset, then dbt's staging --------------------------------------------

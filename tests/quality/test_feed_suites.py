@@ -199,14 +199,15 @@ def test_reference_rules(feeds, ods_trusts):
 
 # --- the boundaries a parser and a suite share: one test runs both -------------------------------------------------
 
-def both(kind: str, content: bytes, file_name: str, context: SuiteContext, ods_trusts: pa.Table | None = None):
+def both(kind: str, content: bytes, file_name: str, context: SuiteContext, ods_trusts: pa.Table | None = None,
+         as_at: date | None = None):
     """The pipeline's verdict on one file, parser and suite together: what the parser quarantined (row, column,
-    rule) and what the suite then failed on the rows it kept."""
+    rule) on the day of the check (`as_at`) and what the suite then failed on the rows it kept."""
     from orchestration.feeds.reference import OdsTrusts
 
     parse = RELEASE_FEEDS[kind].parse
     reference = OdsTrusts.from_table(ods_trusts, "etr.csv") if ods_trusts is not None else None
-    result = parse(content, file_name, reference=reference)
+    result = parse(content, file_name, reference=reference, as_at=as_at)
     validation = validate(result.valid, FEED_SUITES[kind], context)
     return [(q["row"], q["column"], q["rule"]) for q in result.quarantined], failures(validation)
 
@@ -243,16 +244,17 @@ def test_a_return_comes_from_a_trust_the_parser_alone_judges_it():
         ([(2, "Org Code", "unknown_organisation")], set())   # RBA, closed on 1 August, made its August return
 
 
-def test_a_month_after_the_publication_is_the_suites_and_after_today_the_parsers():
+def test_a_month_after_the_publication_is_the_suites_and_after_the_day_of_the_check_the_parsers():
     from tests.quality.corpus import good
 
-    content = good.sickness()
-    assert both("sickness-absence", content, "s.csv", SuiteContext(date(2024, 4, 30))) == ([], set())
-    assert both("sickness-absence", content, "s.csv", SuiteContext(date(2024, 4, 29))) == \
+    april = good.sickness()  # April 2024
+    assert both("sickness-absence", april, "s.csv", SuiteContext(date(2024, 4, 30)), as_at=date(2024, 4, 30)) == \
+        ([], set())                                          # published on the month's last day, checked that day
+    assert both("sickness-absence", april, "s.csv", SuiteContext(date(2024, 4, 29))) == \
         ([], {("expect_column_values_to_be_between", "days_before_publication", "critical")})
-    future = good.sickness([good.SICKNESS_HEADER, [f"31/01/{date.today().year + 1}", *good.SICKNESS_ROWS[1][1:]],
-                            *good.SICKNESS_ROWS[2:]])
-    assert both("sickness-absence", future, "s.csv", SuiteContext(date.today()))[0] == [(2, "DATE", "future_date")]
+    assert both("sickness-absence", april, "s.csv", SuiteContext(date(2024, 4, 29)), as_at=date(2024, 4, 29)) == \
+        ([(row, "DATE", "future_date") for row in range(2, 6)],            # checked before it ended: none can exist,
+         {("expect_table_row_count_to_be_between", "(table)", "critical")})  # and a release with no rows is refused
 
 
 def test_stored_validations_build_data_docs_and_keep_the_latest_per_suite(tmp_path):

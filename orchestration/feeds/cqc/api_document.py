@@ -14,7 +14,7 @@ from datetime import date
 import pyarrow as pa
 
 from orchestration.feeds.cqc.sheet import DOMAINS, NON_RATINGS, RATINGS
-from orchestration.feeds.report import Issue, ParseResult, decode_text, display_name, future_date_problem
+from orchestration.feeds.report import Issue, ParseResult, check_day, decode_text, display_name, future_date_problem
 
 LAYOUT = "cqc-api-location-v1"
 SCHEMA = {
@@ -25,14 +25,16 @@ SCHEMA = {
 }
 
 
-def parse_api_location(content: bytes, file: str = "location.json") -> ParseResult:
+def parse_api_location(content: bytes, file: str = "location.json", as_at: date | None = None) -> ParseResult:
     """One row per rating the document holds (FEEDS.md §2a), each checked on its own: a malformed entry is
     quarantined by its JSON path and the rest kept. What real documents hold, none of it an error:
     - a non-rating (`No published rating`, `Inspected but not rated`) without `reportDate` or `reportLinkId`:
       kept as a non-rating (is_rating false, report date NULL), never scored;
     - two historic reports on one date: told apart by `reportLinkId` — the report, not the date, is the key;
     - a historic `overall` holding `keyQuestionRatings` but no `rating`: its row kept with rating NULL (the report
-      rated key questions, not the location overall), its key questions kept as rated."""
+      rated key questions, not the location overall), its key questions kept as rated.
+    A report dated after `as_at` (the day of the check) is quarantined."""
+    as_at = check_day(as_at)
     result = ParseResult(file=display_name(file), kind="cqc-api-location", layout=None, valid=pa.table({}),
                          max_quarantined_share=0.0)
     text = decode_text(content, result.file, result.issues)
@@ -63,7 +65,7 @@ def parse_api_location(content: bytes, file: str = "location.json") -> ParseResu
         record_of[n] = json.dumps({"path": entry.path, "service": entry.service, "domain": entry.domain,
                                    "rating": entry.rating, "reportDate": entry.report_date,
                                    "reportLinkId": entry.report_link_id})
-        problems, parsed_date = _entry_problems(entry, n)
+        problems, parsed_date = _entry_problems(entry, n, as_at)
         if problems:
             result.quarantine_row(n, record_of[n], problems)
             continue
@@ -124,7 +126,7 @@ def _document_problem(document: dict) -> Issue | None:
     return None
 
 
-def _entry_problems(entry: Entry, n: int) -> tuple[list[Issue], date | None]:
+def _entry_problems(entry: Entry, n: int, as_at: date) -> tuple[list[Issue], date | None]:
     """The row rules of one rating; its report date parsed where it has one."""
     problems: list[Issue | None] = []
     if entry.rating is None:
@@ -144,7 +146,7 @@ def _entry_problems(entry: Entry, n: int) -> tuple[list[Issue], date | None]:
             problems.append(Issue(f"report date {entry.report_date!r} is not YYYY-MM-DD", n, entry.path,
                                   str(entry.report_date), rule="date_format"))
         else:
-            problems.append(future_date_problem(parsed_date, n, entry.path, str(entry.report_date)))
+            problems.append(future_date_problem(parsed_date, n, entry.path, str(entry.report_date), as_at))
     if entry.rating in RATINGS and not entry.report_date:  # a non-rating may come without its report; a rating not
         problems.append(Issue(f"rating {entry.rating!r} without a reportDate: when CQC published it cannot be known",
                               n, entry.path, rule="empty_key"))

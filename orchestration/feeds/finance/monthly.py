@@ -12,7 +12,7 @@ from datetime import date, datetime
 import pyarrow as pa
 
 from orchestration.feeds.reference import OdsTrusts
-from orchestration.feeds.report import (Issue, ParseResult, display_name, future_date_problem, key_problem,
+from orchestration.feeds.report import (Issue, ParseResult, check_day, display_name, future_date_problem, key_problem,
                                         open_csv_with_layout, read_numbers)
 
 NUMBERS = {
@@ -31,10 +31,11 @@ MAX_QUARANTINED_SHARE = 0.0  # a return per trust: any bad row stops the month, 
 LIQUIDITY_DAYS_PLAUSIBLE = 365  # beyond a year either way is surely a units slip: a caution
 
 
-def parse_finance_monthly(content: bytes, file: str = "finance_return.csv",
-                          reference: OdsTrusts | None = None) -> ParseResult:
+def parse_finance_monthly(content: bytes, file: str = "finance_return.csv", reference: OdsTrusts | None = None,
+                          as_at: date | None = None) -> ParseResult:
     """With `reference` (ODS trusts), a code that is not a trust, or a trust closed before the period, is
-    quarantined: only trusts make this return."""
+    quarantined: only trusts make this return. A period ending after `as_at` (the day of the check) too."""
+    as_at = check_day(as_at)
     result = ParseResult(file=display_name(file), kind="finance-monthly", layout=None, valid=pa.table({}),
                          max_quarantined_share=MAX_QUARANTINED_SHARE, notes={"access": "restricted"})
     opened = open_csv_with_layout(content, result, LAYOUTS)
@@ -52,7 +53,7 @@ def parse_finance_monthly(content: bytes, file: str = "finance_return.csv",
         problems: list[Issue | None] = []
         cell = {column: record[i].strip() for column, i in position.items()}
         value = {"org_code": cell["Org Code"], "org_name": cell["Org Name"], "financial_year": cell["Financial Year"]}
-        value["period_end"] = _period_end(cell["Period End"], row, problems)
+        value["period_end"] = _period_end(cell["Period End"], row, problems, as_at)
         problems.append(key_problem(cell["Org Code"], row, "Org Code", "organisation code"))
         if problems[-1] is None and reference is not None and value["period_end"] is not None:
             period_end = value["period_end"]
@@ -109,7 +110,7 @@ def _fiscal_month(period_end: date) -> int:
     return (period_end.month - 4) % 12 + 1
 
 
-def _period_end(raw: str, row: int, problems: list) -> date | None:
+def _period_end(raw: str, row: int, problems: list, as_at: date) -> date | None:
     problem = key_problem(raw, row, "Period End", "period end date")
     if problem is None:
         try:
@@ -120,7 +121,7 @@ def _period_end(raw: str, row: int, problems: list) -> date | None:
             if period_end.day != calendar.monthrange(period_end.year, period_end.month)[1]:
                 problem = Issue("period end is not a month end", row, "Period End", raw, rule="not_month_end")
             else:
-                problem = future_date_problem(period_end, row, "Period End", raw)
+                problem = future_date_problem(period_end, row, "Period End", raw, as_at)
             if problem is None:
                 return period_end
     problems.append(problem)

@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from orchestration.feeds.missing import parse_number
 from orchestration.feeds.reference import OdsTrusts
-from orchestration.feeds.report import (Issue, ParseResult, detect_layout, display_name, future_date_problem,
+from orchestration.feeds.report import (Issue, ParseResult, check_day, detect_layout, display_name, future_date_problem,
                                         key_problem, open_workbook)
 
 SHEET = "All data"
@@ -50,9 +50,11 @@ def _text(value) -> str:
     return "" if value is None else str(value).strip()
 
 
-def parse_tac(content: bytes, file: str = "TAC.xlsx", reference: OdsTrusts | None = None) -> ParseResult:
+def parse_tac(content: bytes, file: str = "TAC.xlsx", reference: OdsTrusts | None = None,
+              as_at: date | None = None) -> ParseResult:
     """With `reference` (ODS trusts), a code that is not a trust, or a trust closed before the financial year began,
-    is quarantined: only trusts file these accounts."""
+    is quarantined: only trusts file these accounts. A year ending after `as_at` (the day of the check) is refused."""
+    as_at = check_day(as_at)
     result = ParseResult(file=display_name(file), kind="tac", layout=None, valid=pa.table({}),
                          max_quarantined_share=MAX_QUARANTINED_SHARE)
     book = open_workbook(content, result, "an Excel workbook (.xlsx)")
@@ -75,7 +77,7 @@ def parse_tac(content: bytes, file: str = "TAC.xlsx", reference: OdsTrusts | Non
                                  rule="no_financial_year"))
         return result
     year_start, year_end = date(int(year[:4]), 4, 1), date(int(year[:4]) + 1, 3, 31)
-    year_problem = future_date_problem(year_end, 1, "financial year", year)
+    year_problem = future_date_problem(year_end, 1, "financial year", year, as_at)
     if year_problem is not None:
         result.reject_file(year_problem)
         return result

@@ -18,7 +18,7 @@ import pyarrow.csv as pacsv
 
 from orchestration.feeds.missing import MISSING_MARKERS
 from orchestration.feeds.reference import OdsTrusts
-from orchestration.feeds.report import (UTF8_BOM, Issue, ParseResult, detect_layout, display_name, encoding_issue,
+from orchestration.feeds.report import (UTF8_BOM, Issue, ParseResult, check_day, detect_layout, display_name, encoding_issue,
                                         zip_member)
 
 MEMBER_SUFFIX = "Staff Group and Organisation.csv"
@@ -55,9 +55,12 @@ NOT_BLANK = re.compile(rb"\S")
 MAX_QUARANTINED_SHARE = 0.001
 
 
-def parse_staff_group(content: bytes, file: str = "staff_group.csv", reference: OdsTrusts | None = None) -> ParseResult:
+def parse_staff_group(content: bytes, file: str = "staff_group.csv", reference: OdsTrusts | None = None,
+                      as_at: date | None = None) -> ParseResult:
     """With `reference` (ODS trusts), rows of a trust for months after it closed are quarantined; codes ODS does not
-    know as trusts are fine here (support bodies, hosted services)."""
+    know as trusts are fine here (support bodies, hosted services). A month ending after `as_at` (the day of the
+    check) is quarantined."""
+    as_at = check_day(as_at)
     result = ParseResult(file=display_name(file), kind="workforce-staff-group", layout=None, valid=pa.table({}),
                          max_quarantined_share=MAX_QUARANTINED_SHARE)
     data = zip_member(content, result, lambda name: name.endswith(MEMBER_SUFFIX), f"'…{MEMBER_SUFFIX}'")
@@ -90,7 +93,7 @@ def parse_staff_group(content: bytes, file: str = "staff_group.csv", reference: 
     table, source_row = read
     table = table.append_column("_source_row", pa.array(source_row))
     result.rows = table.num_rows + len(result.quarantined)
-    _validate(table, header, result, reference)
+    _validate(table, header, result, reference, as_at)
     return result
 
 
@@ -162,7 +165,8 @@ def _key_checks(table: pa.Table, name: str, what: str) -> list[tuple]:
     ]
 
 
-def _validate(table: pa.Table, header: list[str], result: ParseResult, reference: OdsTrusts | None) -> None:
+def _validate(table: pa.Table, header: list[str], result: ParseResult, reference: OdsTrusts | None,
+              as_at: date) -> None:
     column_of = dict(zip(OUTPUT_NAMES, header))
     # (rule, output column, message from the raw value, boolean mask of the rows it applies to), in the order a
     # row's problems are listed: the first names the row's quarantine record
@@ -179,11 +183,10 @@ def _validate(table: pa.Table, header: list[str], result: ParseResult, reference
     checks += date_keys
     checks.append(("date_format", "month_end", lambda v: f"{v!r} is not a date (YYYY-MM-DD or DD/MM/YYYY)",
                    pc.and_(pc.is_null(month_end), pc.invert(pc.or_(date_keys[0][3], date_keys[1][3])))))
-    today = date.today()
     checks.append(("future_date", "month_end",
-                   lambda v: f"{v} is in the future (the month ends after today, {today}): data cannot exist for "
-                             "it yet",
-                   pc.greater(month_end, pa.scalar(today, pa.date32()))))
+                   lambda v: f"{v} is in the future (the month ends after the day of the check, {as_at}): data "
+                             "cannot exist for it yet",
+                   pc.greater(month_end, pa.scalar(as_at, pa.date32()))))
     checks += _key_checks(table, "org_code", "organisation code")
     if reference is not None:
         closed = reference.closed_trusts()
