@@ -1,6 +1,6 @@
 """The parsed CQC API location documents of one pull (current and historic ratings): what needs context.
 
-The row rules — rating and key-question words, a rating with its report (date and link id), a non-rating allowed
+The row rules — rating and key-question words, a rating with its report date, a non-rating allowed
 without one, one rating per service, key question and report, a provider for every location and NHS locations
 under their trust's code — are the parser's (orchestration/feeds/cqc/api_document.py), which quarantines by JSON
 path; they are not repeated here. A key question rated `No published rating` has no report date: that is CQC's
