@@ -21,7 +21,7 @@ from orchestration.feeds.ingest import build_release_asset, ingest_api_pull
 from orchestration.feeds.registry import CQC_API_FEED
 from orchestration.feeds.releases import ReleaseStore
 from orchestration.settings import Settings
-from tests.feeds.test_check_feed_cli import check_feed
+from tests.feeds.support import check_feed_in_process as check_feed
 
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 SUITE = FEED_SUITES["cqc-api-location"]
@@ -81,32 +81,32 @@ def test_every_real_document_is_accepted_by_the_parser_and_its_suite(real_docume
 
 # --- the three quirks, each through check-feed with the suite --------------------------------------------------------
 
-def test_check_feed_keeps_non_ratings_without_a_report_date(realdata):
-    code, report, _ = check_feed("cqc-api-location", realdata / "cqc/locations/5QQ03.json", "--expectations",
-                                 "--published-on", PULL.isoformat())
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory, realdata, real_documents) -> dict:
+    """`check-feed cqc-api-location --expectations` on a document with each quirk, as the command runs it (in this process: the same code, without a start-up per file)."""
+    edited = tmp_path_factory.mktemp("cqc") / "RH868.json"
+    edited.write_text(json.dumps(without_historic_overall_rating(real_documents["RH868"])))
+    paths = {"undated non-ratings": realdata / "cqc/locations/5QQ03.json",
+             "two reports one date": realdata / "cqc/locations/RBA11.json", "overall without rating": edited}
+
+    def run(quirk):
+        return quirk, check_feed("cqc-api-location", paths[quirk], "--expectations", "--published-on",
+                                 PULL.isoformat())
+
+    return dict(map(run, paths))
+
+
+@pytest.mark.parametrize("quirk, rows, notes", [
+    ("undated non-ratings", 6, {"non_ratings_without_a_report_date": 6}),
+    ("two reports one date", 79, {"historic_reports": 4, "historic_reports_sharing_a_date": 2}),
+    ("overall without rating", 21, {"overall_without_a_rating": 1}),      # 24 ratings, 3 fewer key questions
+])
+def test_check_feed_accepts_each_quirk_with_its_suite(checked, quirk, rows, notes):
+    code, report, _ = checked[quirk]
     assert code == 0 and report["accepted"] and report["layout"] == "cqc-api-location-v1"
-    assert (report["rows"], report["rows_valid"], report["rows_quarantined"]) == (6, 6, 0)
-    assert report["notes"]["non_ratings_without_a_report_date"] == 6
-    assert report["expectations"]["failed"] == []
-
-
-def test_check_feed_keeps_two_historic_reports_on_one_date(realdata):
-    code, report, _ = check_feed("cqc-api-location", realdata / "cqc/locations/RBA11.json", "--expectations",
-                                 "--published-on", PULL.isoformat())
-    assert code == 0 and report["accepted"]
-    assert (report["rows"], report["rows_valid"], report["rows_quarantined"]) == (79, 79, 0)
-    assert report["notes"]["historic_reports"] == 4 and report["notes"]["historic_reports_sharing_a_date"] == 2
-    assert report["expectations"]["failed"] == []
-
-
-def test_check_feed_keeps_a_historic_overall_without_a_rating(tmp_path, real_documents):
-    path = tmp_path / "RH868.json"
-    path.write_text(json.dumps(without_historic_overall_rating(real_documents["RH868"])))
-    code, report, _ = check_feed("cqc-api-location", path, "--expectations", "--published-on", PULL.isoformat())
-    assert code == 0 and report["accepted"]
-    assert (report["rows"], report["rows_valid"], report["rows_quarantined"]) == (21, 21, 0)
-    assert report["notes"]["overall_without_a_rating"] == 1
-    assert report["expectations"]["failed"] == []
+    assert (report["rows"], report["rows_valid"], report["rows_quarantined"]) == (rows, rows, 0)
+    assert {key: report["notes"][key] for key in notes} == notes
+    assert report["expectations"]["suite"] == "cqc_api_locations" and report["expectations"]["failed"] == []
 
 
 # --- the boundaries parser and suite share: one test each, running both ---------------------------------------------

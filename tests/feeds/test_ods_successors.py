@@ -20,7 +20,7 @@ from orchestration.feeds.ingest import build_ingest_asset, parquet_path
 from orchestration.feeds.ods.layouts import parse_succ
 from orchestration.feeds.registry import FEED_FILES
 from orchestration.settings import Settings
-from tests.feeds.test_check_feed_cli import check_feed
+from tests.feeds.support import check_feed_in_process as check_feed
 
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 CURRENT, OLDER = "ods-succ-5-2026", "ods-succ-5-2019"
@@ -124,11 +124,22 @@ def test_cycles_are_quarantined_in_a_graph_with_splits():
 
 # --- check-feed, with the feed's suite (the CLI, as a data engineer runs it) ----------------------------------------
 
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory, real_succ) -> dict:
+    """`check-feed ods-successors --expectations` on the real file in each layout, as the command runs it (in this process: the same code, without a start-up per file)."""
+    folder = tmp_path_factory.mktemp("succ")
+
+    def run(layout):
+        path = folder / f"{layout}.csv"
+        path.write_bytes(real_succ if layout == CURRENT else as_older_layout(real_succ))
+        return layout, check_feed("ods-successors", path, "--expectations")
+
+    return dict(map(run, [CURRENT, OLDER]))
+
+
 @pytest.mark.parametrize("layout", [CURRENT, OLDER])
-def test_check_feed_accepts_both_layouts_of_the_real_file_with_its_suite(tmp_path, realdata, real_succ, layout):
-    path = tmp_path / "succ.csv"
-    path.write_bytes(real_succ if layout == CURRENT else as_older_layout(real_succ))
-    code, report, _ = check_feed("ods-successors", path, "--expectations")
+def test_check_feed_accepts_both_layouts_of_the_real_file_with_its_suite(checked, layout):
+    code, report, _ = checked[layout]
     assert code == 0 and report["accepted"] is True and report["layout"] == layout
     assert (report["rows"], report["rows_valid"], report["rows_quarantined"]) == (502, 502, 0)
     assert report["errors"] == [] and report["notes"]["splits"] == 54
@@ -162,38 +173,53 @@ def expected_chains(etr: Path, content: bytes, as_at: date) -> dict[str, tuple]:
     return chains
 
 
-@pytest.mark.parametrize("layout", [CURRENT, OLDER])
-def test_the_pipeline_stores_both_layouts_and_dbt_resolves_the_chains_as_at_a_date(tmp_path, monkeypatch, realdata,
-                                                                                    real_succ, layout):
-    succ_file = tmp_path / "mirror" / "succ.csv"
-    succ_file.parent.mkdir()
-    succ_file.write_bytes(real_succ if layout == CURRENT else as_older_layout(real_succ))
-    monkeypatch.setenv("OVERSIGHT_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("OVERSIGHT_ODS_TRUSTS_URL", (realdata / "ods/etr.csv").as_uri())
-    monkeypatch.setenv("OVERSIGHT_ODS_SUCCESSORS_URL", succ_file.as_uri())
-    with dg.DagsterInstance.ephemeral() as instance:  # the trusts first: the successors' suite checks against them
+def ingest_ods(home: Path, etr: Path, succ: Path, monkeypatch):
+    """The ODS trusts, then the successors (whose suite checks against them), through their ingestion assets."""
+    monkeypatch.setenv("OVERSIGHT_HOME", str(home))
+    monkeypatch.setenv("OVERSIGHT_ODS_TRUSTS_URL", etr.as_uri())
+    monkeypatch.setenv("OVERSIGHT_ODS_SUCCESSORS_URL", succ.as_uri())
+    with dg.DagsterInstance.ephemeral() as instance:
         assert dg.materialize([build_ingest_asset(FEED_FILES["ods-trusts"])], instance=instance).success
         result = dg.materialize([build_ingest_asset(FEED_FILES["ods-successors"])], instance=instance)
     assert result.success
     [stored] = result.asset_materializations_for_node("ods__successors")
-    assert stored.metadata["layout"].value == layout
-    assert (stored.metadata["rows"].value, stored.metadata["rows_quarantined"].value) == (502, 0)
     [check] = [c for c in result.get_asset_check_evaluations() if c.asset_key == dg.AssetKey(["ods", "successors"])]
     assert check.check_name == "gx_ods_successors" and check.passed  # every trust's successor: a trust ODS lists
-    settings = Settings.from_env()
-    assert pq.read_table(parquet_path(settings, FEED_FILES["ods-successors"])).num_rows == 502
+    return stored, pq.read_table(parquet_path(Settings.from_env(), FEED_FILES["ods-successors"]))
+
+
+def test_the_pipeline_stores_both_layouts_and_dbt_resolves_the_chains_as_at_a_date(tmp_path, monkeypatch, realdata,
+                                                                                    real_succ):
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / "succ.csv").write_bytes(real_succ)
+    (mirror / "older" / "succ.csv").parent.mkdir()
+    (mirror / "older" / "succ.csv").write_bytes(as_older_layout(real_succ))
+    etr = realdata / "ods/etr.csv"
+    stored = {}
+    for layout, home, file in ((OLDER, tmp_path / "older", mirror / "older" / "succ.csv"),
+                               (CURRENT, tmp_path / "home", mirror / "succ.csv")):  # the current one last: dbt's
+        materialization, table = ingest_ods(home, etr, file, monkeypatch)
+        assert materialization.metadata["layout"].value == layout
+        assert (materialization.metadata["rows"].value, materialization.metadata["rows_quarantined"].value) == (502, 0)
+        stored[layout] = table.drop_columns(["_source_sha256", "_loaded_at"])
+    # one schema, whichever layout came: the same successions, the reason NULL where the layout publishes none
+    assert stored[OLDER].drop_columns(["reason"]).equals(stored[CURRENT].drop_columns(["reason"]))
+    assert set(stored[OLDER].column("reason").to_pylist()) == {"R"} and \
+        set(stored[CURRENT].column("reason").to_pylist()) == {None}
 
     as_at = date(2026, 1, 1)  # before the mergers announced for 1 April 2026
+    settings = Settings.from_env()
     build = dbt_build(settings.home, "+int_trust_successors_resolved", as_at.isoformat())
     assert build.returncode == 0, build.stdout[-3000:]
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as warehouse:
         staged = warehouse.execute("select count(*), count(succession_reason), count_if(forward_succession) "
-                               "from staging.stg_ods__successors").fetchone()
+                                   "from staging.stg_ods__successors").fetchone()
         resolved = {r[0]: (r[1], r[2], r[3]) for r in warehouse.execute(
             "select trust_code, successor_code, current_successor_code, successor_count "
             "from intermediate.int_trust_successors_resolved").fetchall()}
-    assert staged == (502, 0 if layout == CURRENT else 502, 99)
-    assert resolved == expected_chains(realdata / "ods/etr.csv", real_succ, as_at)
+    assert staged == (502, 0, 99)
+    assert resolved == expected_chains(etr, real_succ, as_at)
     assert resolved["RW6"] == (None, None, 2)            # split: no single successor to restate its history under
     assert resolved["R1C"] == ("RW1", "RW1", 1)          # Solent into Hampshire and Isle of Wight, 1 October 2024
     assert "RY2" not in resolved and "RNK" not in resolved  # announced for 1 April 2026: not yet in effect
