@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from simulator.england import England, build_england
-from simulator.ods import write_etr, write_icb_names, write_succ
+from simulator.ods import SUCC_LAYOUTS, write_etr, write_icb_names, write_succ
 from simulator import cqc, finance, staff_groups
 from simulator.workforce import sickness_months, write_sickness
 
@@ -44,18 +44,22 @@ TAC_YEARS = 3  # annual accounts written by default; all_months writes every yea
 
 def simulate(scale: str, seed: int, out: Path, as_of: date = date(2026, 10, 1), economy_strength: float = 0.6,
              months: int = DEFAULT_MONTHS, all_months: bool = False, feeds: set[str] | None = None,
-             finance_link: float = 0.6, with_social_care: bool = False, workforce_from: int | None = None) -> dict:
+             finance_link: float = 0.6, with_social_care: bool = False, workforce_from: int | None = None,
+             succ_layout: str = SUCC_LAYOUTS[0]) -> dict:
     """Write the feeds (all of FEEDS, or the named subset) under `out`, and the planted truth. `workforce_from` (a
-    year) starts the cumulative workforce series later than its default, for runs that do not need its history."""
+    year) starts the cumulative workforce series later than its default, for runs that do not need its history;
+    `succ_layout` writes succ.csv in the older published layout (`ods-succ-5-2019`) instead of the current one."""
     feeds = set(FEEDS) if feeds is None else set(feeds)
     unknown = feeds - set(FEEDS)
     if unknown:
         raise ValueError(f"unknown feeds {sorted(unknown)}: choose from {', '.join(FEEDS)}")
+    if succ_layout not in SUCC_LAYOUTS:
+        raise ValueError(f"unknown succ.csv layout {succ_layout!r}: choose from {', '.join(SUCC_LAYOUTS)}")
     england = build_england(scale, seed, as_of, economy_strength)
     out = Path(out)
     files = {
         "ods/etr.csv": write_etr,
-        "ods/succ.csv": write_succ,
+        "ods/succ.csv": lambda world, path: write_succ(world, path, succ_layout),
         "ons/icb_names_codes.csv": write_icb_names,
     } if "ods" in feeds else {}
     series: dict[str, tuple[str, list[dict]]] = {}  # folder → (kind, releases) for each releases.json

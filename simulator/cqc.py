@@ -75,6 +75,10 @@ class Inspection:
     # (service or "Overall", domain) → rating word; services a location holds
     ratings: dict[tuple[str, str], str] = field(default_factory=dict)
     inherited: bool = False
+    # What the API's history shows of it (FEEDS.md §2a, as real documents do): its overall may be left unrated (the
+    # report rated key questions only), and a second report may share its date (an inspection not rated).
+    overall_rated: bool = True
+    same_day_report: str | None = None
 
 
 @dataclass
@@ -137,6 +141,7 @@ def build_locations(world: England, with_social_care: bool = False) -> list[Loca
     for location in locations:
         _inspect(location, world, rng, successors, by_trust)
     _plant_pockets(world, locations)
+    locations += _plant_api_quirks(world, locations)
     if with_social_care:  # its own random stream: the NHS part is the same with or without it
         locations += _social_care(world)
     return locations
@@ -218,6 +223,35 @@ def _plant_pockets(world: England, locations: list[Location]) -> None:
         site.planted_pocket = service
 
 
+def _plant_api_quirks(world: England, locations: list[Location]) -> list[Location]:
+    """What real API documents hold (FEEDS.md §2a), on their own random stream so the ratings stay as they were:
+    - in one location with a history in ten, an earlier report's overall left unrated (its key questions rated),
+      and in as many others, a second report published the same day (an inspection not rated);
+    - in one open trust in ten (at least one), a site registered but not yet inspected: `No published rating` throughout,
+      with no report date — in the API only (the ratings sheet lists rated locations). Returns the new sites.
+    Only reports superseded over a year before the world's date are touched, so no sheet release shows them."""
+    rng = random.Random(f"{world.scale}:{world.seed}:cqc-api-quirks")
+    settled = world.as_of - timedelta(days=365)
+    with_history = [(location, [i for i, later in zip(location.inspections, location.inspections[1:])
+                                if not i.inherited and later.published <= settled]) for location in locations]
+    with_history = [(location, earlier) for location, earlier in with_history if earlier]
+    chosen = rng.sample(with_history, k=min(len(with_history), 2 * max(1, len(with_history) // 10)))
+    for n, (_, earlier) in enumerate(chosen):
+        report = rng.choice(earlier)
+        if n % 2:
+            report.same_day_report = f"{rng.getrandbits(64):016x}"
+        else:
+            report.overall_rated = False
+    unrated = []
+    trusts = sorted({loc.provider_id for loc in locations if loc.trust.close_date is None})
+    for code in rng.sample(trusts, k=min(len(trusts), max(1, len(trusts) // 10))):
+        sites = [loc for loc in locations if loc.provider_id == code]
+        trust = sites[0].trust
+        unrated.append(Location(f"{code}{len(sites) + 1:02d}", code, f"{trust.address[3].title()} New Unit",
+                                trust.kind, [], trust))
+    return sorted(unrated, key=lambda loc: loc.location_id)
+
+
 def provider_ratings(locations: list[Location], provider: str, on: date) -> tuple[dict[str, str], date | None]:
     """A trust's own ratings on a date: each key question aggregated over its sites' latest ratings; Well-led
     is the trust's own assessment (its worst site's, here)."""
@@ -254,7 +288,7 @@ def cqc_truth(world: England, locations: list[Location] | None = None) -> dict:
     by_year: dict[int, list[int]] = {}
     for loc in locations:
         for inspection in loc.inspections:
-            if not inspection.inherited:
+            if not inspection.inherited and inspection.overall_rated:  # as published: an unrated overall is none
                 by_year.setdefault(inspection.published.year, []).append(
                     RATINGS.index(inspection.ratings[("Overall", "Overall")]))
     planted = [{"provider_id": loc.provider_id, "location_id": loc.location_id, "service": loc.planted_pocket}
@@ -403,8 +437,8 @@ def write_api_documents(world: England, out_dir: Path, locations: list[Location]
         trust = loc.trust
         latest = loc.latest(world.as_of)
         registered = trust.close_date is None
-        if not latest:
-            continue
+        if not latest and not (registered and not loc.inspections):
+            continue  # never inspected and gone: the API has nothing to say
         providers.setdefault(loc.provider_id, (trust, []))[1].append(loc.location_id)
         document = {
             "locationId": loc.location_id, "providerId": loc.provider_id, "organisationType": "Location",
@@ -416,11 +450,12 @@ def write_api_documents(world: England, out_dir: Path, locations: list[Location]
             "region": REGION_NAME[trust.region], "localAuthority": trust.address[3].title(),
             "onspdIcbCode": icbs[trust.icb].ons_code, "inspectionDirectorate": "Adult social care" if loc.kind == "social_care" else "Hospitals",
             "inspectionCategories": [{"code": "H1", "name": CATEGORY[loc.kind], "primary": "true"}],
-            "relationships": [], "lastInspection": {"date": (latest.published - PUBLICATION_LAG).isoformat()},
-            "lastReport": {"publicationDate": latest.published.isoformat()},
-            "currentRatings": _current(loc, latest), "historicRatings": _historic(loc, latest),
+            "relationships": [],
+            **({"lastInspection": {"date": (latest.published - PUBLICATION_LAG).isoformat()},
+                "lastReport": {"publicationDate": latest.published.isoformat()}} if latest else {}),
+            "currentRatings": _current(loc, latest), "historicRatings": _historic(loc, latest) if latest else [],
         }
-        if latest.inherited:
+        if latest and latest.inherited:
             predecessor = next(s.old_code for s in world.successions if s.new_code == trust.code)
             document["relationships"].append({"relatedLocationId": f"{predecessor}{loc.location_id[-2:]}",
                                               "relatedLocationName": loc.name, "type": "HSCA Predecessor",
@@ -435,15 +470,24 @@ def write_api_documents(world: England, out_dir: Path, locations: list[Location]
     return written
 
 
-def _current(loc: Location, latest: Inspection) -> dict:
+def _report(rating: str, day: str, report_id: str) -> dict:
+    """A rating's report, as the API gives it: a non-rating comes without one (FEEDS.md §2a)."""
+    return {"reportDate": day, "reportLinkId": report_id} if rating in RATINGS else {}
+
+
+def _current(loc: Location, latest: Inspection | None) -> dict:
+    if latest is None:  # registered, not yet inspected: no rating, no report
+        return {"overall": {"rating": "No published rating",
+                            "keyQuestionRatings": [{"name": q, "rating": "No published rating"} for q in KEY_QUESTIONS]}}
     day = latest.published.isoformat()
+    overall = latest.ratings[("Overall", "Overall")]
     return {
-        "overall": {"rating": latest.ratings[("Overall", "Overall")], "reportDate": day,
-                    "reportLinkId": latest.report_id, "useOfResources": {},
-                    "keyQuestionRatings": [{"name": q, "rating": latest.ratings[("Overall", q)], "reportDate": day,
-                                            "reportLinkId": latest.report_id} for q in KEY_QUESTIONS]},
+        "overall": {"rating": overall, **_report(overall, day, latest.report_id), "useOfResources": {},
+                    "keyQuestionRatings": [{"name": q, "rating": latest.ratings[("Overall", q)],
+                                            **_report(latest.ratings[("Overall", q)], day, latest.report_id)}
+                                           for q in KEY_QUESTIONS]},
         "serviceRatings": [{"name": s, "rating": latest.ratings[(s, "Overall")], "reportDate": day,
-                            "organisationId": loc.location_id,
+                            "reportLinkId": latest.report_id, "organisationId": loc.location_id,
                             "keyQuestionRatings": [{"name": q, "rating": latest.ratings[(s, q)]}
                                                    for q in KEY_QUESTIONS]} for s in loc.services],
         "reportDate": day,
@@ -451,8 +495,15 @@ def _current(loc: Location, latest: Inspection) -> dict:
 
 
 def _historic(loc: Location, latest: Inspection) -> list[dict]:
-    return [{"reportLinkId": i.report_id, "reportDate": i.published.isoformat(),
-             "overall": {"rating": i.ratings[("Overall", "Overall")],
-                         "keyQuestionRatings": [{"name": q, "rating": i.ratings[("Overall", q)]}
-                                                for q in KEY_QUESTIONS]}}
-            for i in loc.inspections if i is not latest and i.published < latest.published]
+    reports = []
+    for i in loc.inspections:
+        if i is latest or i.published >= latest.published:
+            continue
+        overall = {"rating": i.ratings[("Overall", "Overall")]} if i.overall_rated else {}
+        reports.append({"reportLinkId": i.report_id, "reportDate": i.published.isoformat(),
+                        "overall": {**overall, "keyQuestionRatings": [{"name": q, "rating": i.ratings[("Overall", q)]}
+                                                                      for q in KEY_QUESTIONS]}})
+        if i.same_day_report:  # another report the same day: an inspection that was not rated
+            reports.append({"reportLinkId": i.same_day_report, "reportDate": i.published.isoformat(),
+                            "overall": {"rating": "Inspected but not rated"}})
+    return reports

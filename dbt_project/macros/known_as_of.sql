@@ -10,7 +10,7 @@ select * from (
         versions.*,
         row_number() over (partition by {{ keys | join(', ') }} order by release_key desc) as version_rank
     from {{ relation }} as versions
-    where published_on <= {{ as_of if as_of is not none else as_at() }}
+    where published_on <= {{ as_of if as_of is not none else as_at_date() }}
 ) as ranked
 where version_rank = 1 and release_change <> 'removed'
 {% endmacro %}

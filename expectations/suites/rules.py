@@ -56,24 +56,3 @@ def days_before(reference, dates):
     import pandas as pd
 
     return (pd.to_datetime(reference) - pd.to_datetime(dates)).dt.days
-
-
-def ods_trust_status(codes, period_start, period_end, ods_trusts, trusts_only: bool = False):
-    """For each organisation code and period: True if ODS has it as a trust open at some time in the period, False
-    if ODS has it as a trust closed before the period began or opened after it ended, None if ODS does not list it
-    as a trust (an ICB, a CSU, a company) — or False for a feed of trusts only (`trusts_only`). None throughout
-    with no ODS reference to hand."""
-    import pandas as pd
-
-    codes = pd.Series(codes).astype("string")
-    if ods_trusts is None:
-        return pd.Series([None] * len(codes), index=codes.index, dtype="object")
-    ods = ods_trusts.select(["organisation_code", "open_date", "close_date"]).to_pandas()
-    ods = ods.drop_duplicates("organisation_code").set_index("organisation_code")
-    start = pd.to_datetime(pd.Series(period_start, index=codes.index))
-    end = pd.to_datetime(pd.Series(period_end, index=codes.index))
-    opened = pd.to_datetime(codes.map(ods["open_date"]))
-    closed = pd.to_datetime(codes.map(ods["close_date"]))
-    known = codes.isin(ods.index)
-    is_open = (opened <= end) & (closed.isna() | (closed > start))
-    return is_open.astype("object").where(known, False if trusts_only else None)

@@ -28,19 +28,24 @@ class OdsTrusts:
     def closed_trusts(self) -> dict[str, date]:
         return {code: closed for code, (_, closed) in self.dates.items() if closed is not None}
 
-    def problem(self, code: str, period_start: date, period: str, row: int, column: str,
+    def problem(self, code: str, period_start: date, period_end: date, period: str, row: int, column: str,
                 trusts_only: bool) -> Issue | None:
-        """A code that cannot be a trust reporting for a period starting on `period_start`. Feeds of trusts only
-        (finance) also refuse a code ODS does not know; feeds mixing trusts with ICBs, CSUs and companies (workforce)
-        cannot, and refuse only a trust that had closed before the period began."""
+        """A code that cannot be a trust reporting for the period `period_start`–`period_end`: the one home of the
+        rule (the feeds' suites do not repeat it). A trust can report for a period it was open at some time in: one
+        that closed on the period's first day was open that day, and is kept; one closed the day before, or opened
+        after the period ended, is not. Feeds of trusts only (finance) also refuse a code ODS does not know; feeds
+        mixing trusts with ICBs, CSUs and companies (workforce) cannot, and judge only the trusts ODS lists."""
         known = self.dates.get(code)
         if known is None:
             if trusts_only:
                 return Issue(f"{code} is not an NHS trust known to ODS ({self.source})", row, column, code,
                              rule="unknown_organisation")
             return None
-        closed = known[1]
+        opened, closed = known
         if closed is not None and closed < period_start:
             return Issue(f"trust {code} closed on {closed} (ODS, {self.source}), before {period}", row, column, code,
                          rule="closed_organisation")
+        if opened is not None and opened > period_end:
+            return Issue(f"trust {code} opened on {opened} (ODS, {self.source}), after {period}", row, column, code,
+                         rule="not_yet_open")
         return None

@@ -71,7 +71,7 @@ def test_with_expectations_a_release_dated_before_its_month_ends_is_refused_by_t
         [("days_before_publication", "critical", 285)]
     code, report, _ = check_feed("sickness-absence", april, "--expectations", "--published-on", "2024-07-25")
     assert code == 0 and report["accepted"] is True
-    assert report["expectations"]["evaluated"] > 10 and report["expectations"]["failed"] == []
+    assert report["expectations"]["evaluated"] >= 3 and report["expectations"]["failed"] == []
 
 
 def test_the_real_etr_meets_its_suite_and_published_on_needs_expectations(realdata):

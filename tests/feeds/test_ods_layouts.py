@@ -1,7 +1,8 @@
-"""The ODS parsers: real layouts accepted, malformed files rejected naming file, row and column."""
+"""The ODS parsers of etr.csv and the ICB names: real layouts accepted, malformed files rejected naming file, row and
+column. succ.csv, in its two layouts: test_ods_successors.py."""
 import pytest
 
-from orchestration.feeds.ods.layouts import ETR_LAYOUT, check_trust_icbs, parse_etr, parse_icb_names, parse_succ
+from orchestration.feeds.ods.layouts import ETR_LAYOUT, check_trust_icbs, parse_etr, parse_icb_names
 
 
 def etr_row(code="RA9", name="EXAMPLE HOSPITALS NHS FOUNDATION TRUST", region="Y58", icb="QJK",
@@ -118,25 +119,6 @@ def test_icb_cross_check_flags_open_trusts_in_unknown_icbs():
     assert error.whole_file and not trusts.accepted  # an open trust in no known health economy refuses the file
     assert any("closed trust RX1" in w.message for w in trusts.warnings)
     assert trusts.notes["open_trusts_with_unknown_icb"] == 1
-
-
-def test_successors_parse_and_reject_bad_rows():
-    good = b'"RA1","RB1","R","20200401","X"\r\n"RA2","RA1","R","20180401","F"\r\n'
-    result = parse_succ(good, "succ.csv")
-    assert result.accepted and result.layout == "ods-succ-5"
-    assert result.notes == {"successions": 2, "chains": 1}
-    bad = parse_succ(good + b'"RA3","RB1","Z","20200401","X"\n"RA4","RA4","R","20200431","X"\n', "succ.csv")
-    assert not bad.accepted and bad.rows == 4 and bad.rows_quarantined == 2
-    assert {(e.row, e.column) for e in bad.errors} == {
-        (3, "3 (reason)"), (4, "2 (new_code)"), (4, "4 (effective_date)")}
-
-
-def test_succession_cycles_and_duplicates_are_quarantined():
-    cycle = parse_succ(b'"RA1","RB1","R","20200401","F"\n"RB1","RA1","R","20210401","F"\n"RC1","RD1","R","20200401","X"\n')
-    assert cycle.rows_quarantined == 2 and cycle.rows_valid == 1
-    assert all("cycle" in e.message for e in cycle.errors)
-    dup = parse_succ(b'"RA1","RB1","R","20200401","X"\n"RA1","RC1","R","20200401","X"\n')
-    assert dup.rows_quarantined == 2 and "duplicate predecessor code RA1" in dup.errors[0].message
 
 
 def test_icb_names_layout_is_detected_from_the_header_year():

@@ -98,3 +98,42 @@ def test_social_care_is_optional_and_leaves_the_nhs_part_unchanged(tmp_path):
     assert result.accepted
     care_rows = [r for r in result.valid.to_pylist() if r["provider_id"].startswith("1-")]
     assert care_rows and {r["service_population_group"] for r in care_rows} == {"Overall"}
+
+
+def test_api_documents_carry_the_real_quirks_and_the_same_seed_the_same_bytes(tmp_path):
+    """The documents as real ones are (FEEDS.md §2a), so the demo runs the production code path: unrated sites whose
+    non-ratings have no report date, two historic reports on one date, a historic overall without a rating — each
+    accepted by the parser — and the quirks leave the ratings themselves (the sheet, the truth) as they were."""
+    import json
+
+    from orchestration.feeds.cqc.api_document import parse_api_location
+
+    for n in (1, 2):
+        world = build_england("small", 4)
+        cqc.write_api_documents(world, tmp_path / f"api{n}")
+    first = sorted((tmp_path / "api1").rglob("*.json"))
+    assert [p.read_bytes() for p in first] == [(tmp_path / "api2" / p.relative_to(tmp_path / "api1")).read_bytes()
+                                               for p in first]
+    locations = cqc.build_locations(world)
+    trusts = {loc.provider_id for loc in locations if loc.trust.close_date is None}
+    unrated = [loc for loc in locations if not loc.inspections and loc.trust.close_date is None]
+    planted = [loc for loc in unrated if loc.name.endswith("New Unit")]  # registered, not yet inspected
+    assert len(planted) == max(1, len(trusts) // 10) and len(unrated) >= len(planted)
+    counts = {"undated_non_ratings": 0, "same_day_reports": 0, "unrated_overalls": 0}
+    for path in sorted((tmp_path / "api1" / "locations").glob("*.json")):
+        result = parse_api_location(path.read_bytes(), path.name, as_at=world.as_of)
+        assert result.accepted and result.rows == result.rows_valid, [e.describe(path.name) for e in result.errors]
+        counts["undated_non_ratings"] += result.notes["non_ratings_without_a_report_date"]
+        counts["same_day_reports"] += result.notes["historic_reports_sharing_a_date"] // 2
+        counts["unrated_overalls"] += result.notes["overall_without_a_rating"]
+        document = json.loads(path.read_text())
+        if path.stem in {loc.location_id for loc in unrated}:
+            assert document["currentRatings"]["overall"]["rating"] == "No published rating"
+            assert "reportDate" not in document["currentRatings"]["overall"] and not document["historicRatings"]
+    with_history = sum(1 for loc in locations if len(loc.inspections) > 1)
+    assert counts["undated_non_ratings"] >= 6 * len(unrated)          # 6 each: the overall and five key questions
+    assert counts["same_day_reports"] >= 1 and counts["unrated_overalls"] >= 1
+    assert counts["same_day_reports"] + counts["unrated_overalls"] <= with_history
+    # the quirks are the API's alone: the ratings sheet of the same world lists no unrated site
+    sheet = cqc.sheet_rows(world, locations, world.as_of)["Locations"]
+    assert not {r[0] for r in sheet[1:]} & {loc.location_id for loc in unrated}

@@ -63,18 +63,45 @@ def test_national_scale_has_42_icbs_and_every_open_english_trust_in_one(national
     assert len(rows) - len(open_rows) >= 50  # closed trusts stay in the file
 
 
-def test_successions_are_mergers_with_a_chain(national):
+def test_succ_is_in_the_current_layout_with_what_a_real_file_holds(national):
     out, _ = national
     codes = {r[0]: r for r in read(out / "ods/etr.csv")}
+    raw = (out / "ods/succ.csv").read_bytes()
     successions = read(out / "ods/succ.csv")
-    successor = {s[0]: s for s in successions}
-    assert all(len(s) == 5 for s in successions) and 8 <= len(successions) <= 30
+    assert raw.endswith(b'"\r\n') and b'"\n' not in raw  # CRLF, every field quoted, as published now
+    successors: dict[str, list[str]] = {}
+    for old, new, *_ in successions:
+        successors.setdefault(old, []).append(new)
+    assert all(len(s) == 5 for s in successions) and 15 <= len(successions) <= 40
     for old, new, reason, when, indicator in successions:
-        assert old in codes and new in codes and reason in "RFO"
-        assert codes[old][11] == when  # the predecessor closes the day the succession takes effect
-        assert indicator == ("F" if new in successor else "X")
-    chains = [s for s in successions if s[1] in successor]
-    assert chains, "at least one chain A -> B -> C"
+        assert reason == "" and indicator == ("1" if new in successors else "0")
+    world = json.loads((out / "_truth/world.json").read_text())
+    for s in world["successions"]:  # every merger of the world, the predecessor closing the day it takes effect
+        assert [s["old_code"], s["new_code"], "", s["effective_date"].replace("-", ""), ""][:4] == \
+            next(r for r in successions if r[:2] == [s["old_code"], s["new_code"]])[:4]
+        assert codes[s["old_code"]][11] == s["effective_date"].replace("-", "")
+    assert any(new in successors for new in successors.values() for new in new), "a chain A -> B -> C"
+    # besides the world's mergers, what a real file holds: other organisation types, a split, a merger announced ahead
+    assert any(old not in codes for old in successors) and any(new not in codes for s in successors.values() for new in s)
+    assert [old for old, new in successors.items() if len(new) > 1 and old in codes]
+    assert any(r[3] > "20261001" and r[0] in codes and not codes[r[0]][11] for r in successions)
+
+
+def test_the_older_layout_by_option_same_successions_same_seed_same_bytes(tmp_path, national):
+    from orchestration.feeds.ods.layouts import parse_succ
+
+    out, _ = national
+    for n in (1, 2):
+        simulate("national", 1, tmp_path / f"older{n}", feeds={"ods"}, succ_layout="ods-succ-5-2019")
+    older = (tmp_path / "older1/ods/succ.csv").read_bytes()
+    assert older == (tmp_path / "older2/ods/succ.csv").read_bytes() and b"\r\n" not in older
+    current, old = parse_succ((out / "ods/succ.csv").read_bytes()), parse_succ(older)
+    assert (current.layout, old.layout) == ("ods-succ-5-2026", "ods-succ-5-2019") and old.accepted
+    assert set(old.valid.column("reason").to_pylist()) <= {"F", "O", "R"}
+    assert old.valid.drop_columns(["reason"]).equals(current.valid.drop_columns(["reason"]))
+    with pytest.raises(ValueError, match="unknown succ.csv layout 'ods-succ-6'"):
+        simulate("small", 1, tmp_path / "bad", feeds={"ods"}, succ_layout="ods-succ-6")
+    assert not (tmp_path / "bad").exists()
 
 
 def test_planted_truth_is_written_apart_from_the_feeds(national):

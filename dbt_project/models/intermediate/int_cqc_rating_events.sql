@@ -1,15 +1,18 @@
 -- Every CQC rating the platform has seen, from both routes, on one footing: the level it rates (trust, location,
 -- core service), what it rates, when CQC published it, and whether it is inherited from a predecessor.
 --   * the "Latest ratings" sheet: every version each release set or removed (known from the release's date);
---   * the CQC API: current and historic ratings as of the latest pull. A rating published before its provider
---     existed (ODS open date) can only be a predecessor's, so it is flagged inherited (the API has no flag).
+--   * the CQC API: current and historic ratings as of the latest pull, each with the report it came from. A rating
+--     published before its provider existed (ODS open date) can only be a predecessor's, so it is flagged inherited
+--     (the API has no flag). Non-ratings without a report date are never in force (nothing dates them).
 with sheet as (
     select * from {{ ref('stg_cqc__latest_ratings') }}
 ),
 
 api as (
+    -- keyed as the release store keys it: by the report (two reports may share a date), not its date
     {{ known_as_of(ref('stg_cqc__api_ratings'),
-                   ['location_id', 'rating_source', 'rating_level', 'service_name', 'key_question', 'report_date']) }}
+                   ['location_id', 'rating_source', 'rating_level', 'service_name', 'key_question',
+                    'report_link_id']) }}
 ),
 
 trusts as (
@@ -29,6 +32,7 @@ select
     sheet.publication_date,
     sheet.is_inherited,
     'cqc-ratings-sheet' as source,
+    cast(null as {{ dbt.type_string() }}) as report_link_id,
     sheet.release_key as source_release,
     sheet.published_on as known_from,
     sheet.release_change,
@@ -48,6 +52,7 @@ select
     api.report_date as publication_date,
     coalesce(api.report_date <= trusts.open_date, false) as is_inherited,
     'cqc-api' as source,
+    api.report_link_id,
     api.release_key as source_release,
     -- a published rating is public from its report date, whenever the platform pulled it
     api.report_date as known_from,
@@ -55,3 +60,5 @@ select
     api.source_sha256
 from api
 left join trusts on trusts.trust_code = api.provider_id
+-- an overall the report did not rate (it rated key questions only) leaves the rating in force as it was
+where api.rating is not null

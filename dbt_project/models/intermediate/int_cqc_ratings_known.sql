@@ -18,7 +18,10 @@ candidates as (
                          events.location_id, events.service_name, events.key_question
             -- sheet: its latest release; API: its latest publication (each pull carries the whole history)
             order by case when events.source = 'cqc-api' then events.publication_date end desc,
-                     events.source_release desc, events.publication_date desc
+                     events.source_release desc, events.publication_date desc,
+                     -- two API reports published the same day: the one that rated it, then by report, so that
+                     -- the same inputs always give the same choice
+                     case when events.is_rating then 0 else 1 end, events.report_link_id
         ) as version_rank
     from months
     inner join events

@@ -9,7 +9,7 @@ with releases as (
 ),
 
 published as (
-    select published_on from releases where published_on <= {{ as_at() }}
+    select published_on from releases where published_on <= {{ as_at_date() }}
 ),
 
 bounds as (

@@ -17,6 +17,8 @@ merged_recently as (
     from trust_months
     inner join {{ ref('stg_ods__successors') }} as successions
         on successions.successor_code = trust_months.trust_code
+        -- from its effective date only: ODS announces successions ahead
+        and successions.effective_date <= trust_months.period
         and successions.effective_date > {{ dbt.dateadd('month', -1 * var('cqc_merged_no_aggregation_months'),
                                                         'trust_months.period') }}
 ),

@@ -44,10 +44,10 @@ select
     latest.file as latest_file,
     latest.published_on as latest_published_on,
     latest.received_on as latest_received_on,
-    {{ dbt.datediff('latest.published_on', as_at(), 'day') }} as days_since_published,
+    {{ dbt.datediff('latest.published_on', as_at_date(), 'day') }} as days_since_published,
     latest.rows_held as latest_rows,
     latest.layout as latest_layout,
-    {{ as_at() }} as as_at
+    {{ as_at_date() }} as as_at
 from feeds
 inner join counts on counts.feed = feeds.feed
 left join latest on latest.feed = feeds.feed

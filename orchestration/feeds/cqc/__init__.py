@@ -17,7 +17,7 @@ API_LOCATIONS = ApiFeed(
     "CQC public API: every NHS location's current and historic ratings (overall, key questions, services), from "
     "/locations and /locations/{id}.",
     expected="a CQC location JSON document",
-    keys=("location_id", "source", "level", "service", "domain", "report_date"), scope="whole",
+    keys=("location_id", "source", "level", "service", "domain", "report_link_id"), scope="whole",
     mirror_dir="cqc/api", partitioned_by="pull date", pull=api_pull.pull_documents)
 
 FEEDS = (RATINGS_SHEET, API_LOCATIONS)

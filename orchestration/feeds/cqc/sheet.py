@@ -15,7 +15,7 @@ from datetime import date, datetime
 import pyarrow as pa
 
 from orchestration.feeds.report import (ZIP_MAGIC, Issue, ParseResult, as_record, csv_records, decode_text,
-                                        detect_layout, display_name, drop_truncated, future_date_problem, key_problem,
+                                        check_day, detect_layout, display_name, drop_truncated, future_date_problem, key_problem,
                                         open_workbook)
 
 KEY_QUESTIONS = ["Safe", "Effective", "Caring", "Responsive", "Well-led"]
@@ -53,7 +53,8 @@ SCHEMA = {
 }
 
 
-def parse_ratings_sheet(content: bytes, file: str = "Latest_ratings.ods") -> ParseResult:
+def parse_ratings_sheet(content: bytes, file: str = "Latest_ratings.ods", as_at: date | None = None) -> ParseResult:
+    as_at = check_day(as_at)  # a publication date after it is quarantined
     result = ParseResult(file=display_name(file), kind="cqc-ratings-sheet", layout=None, valid=pa.table({}),
                          max_quarantined_share=MAX_QUARANTINED_SHARE)
     if content.startswith(ZIP_MAGIC):  # .ods and .xlsx are zips
@@ -96,7 +97,7 @@ def parse_ratings_sheet(content: bytes, file: str = "Latest_ratings.ods") -> Par
             kept = drop_truncated(text, records, len(header), result, first_row=1)
             result.rows += len(records) - len(kept)
             records = kept
-        rows += _parse_rows(sheet, records, header_at, header, result)
+        rows += _parse_rows(sheet, records, header_at, header, result, as_at)
     layouts = [layout for layout, _, _ in found.values()]
     result.layout = next((l for l in layouts if l.startswith("cqc-latest-ratings")), layouts[0])
     result.quarantined.sort(key=lambda q: q["row"])
@@ -133,7 +134,8 @@ def _sheet_layout(sheet: str, records: list[list], result: ParseResult):
     return layout, header_at, header
 
 
-def _parse_rows(sheet: str, records: list[list], header_at: int, header: list[str], result: ParseResult) -> list[dict]:
+def _parse_rows(sheet: str, records: list[list], header_at: int, header: list[str], result: ParseResult,
+                as_at: date) -> list[dict]:
     result.notes.setdefault("preamble_rows", {})[sheet] = header_at
     position = {c.replace("ICB", "CCG"): i for i, c in enumerate(header)}
     padding = 0
@@ -160,6 +162,8 @@ def _parse_rows(sheet: str, records: list[list], header_at: int, header: list[st
                                   rule="column_count"))
         ident = get(f"{prefix} ID")
         problems.append(key_problem(ident, row_number, f"{prefix} ID", "id"))
+        if level == "location":  # whose location it is
+            problems.append(key_problem(get("Provider ID"), row_number, "Provider ID", "provider id"))
         problems.append(key_problem(get("Service / Population Group"), row_number, "Service / Population Group",
                                     "a service or population group"))
         domain = get("Domain")
@@ -180,7 +184,7 @@ def _parse_rows(sheet: str, records: list[list], header_at: int, header: list[st
                                       "Publication Date", get("Publication Date"), rule="date_format"))
             else:
                 problems.append(future_date_problem(published, row_number, "Publication Date",
-                                                    get("Publication Date")))
+                                                    get("Publication Date"), as_at))
         inherited = get("Inherited Rating (Y/N)").upper()
         if inherited not in ("Y", "N"):
             problems.append(Issue(f"inherited flag {inherited!r} is not Y or N", row_number, "Inherited Rating (Y/N)",

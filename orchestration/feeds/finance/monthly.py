@@ -12,7 +12,7 @@ from datetime import date, datetime
 import pyarrow as pa
 
 from orchestration.feeds.reference import OdsTrusts
-from orchestration.feeds.report import (Issue, ParseResult, display_name, future_date_problem, key_problem,
+from orchestration.feeds.report import (Issue, ParseResult, check_day, display_name, future_date_problem, key_problem,
                                         open_csv_with_layout, read_numbers)
 
 NUMBERS = {
@@ -35,12 +35,14 @@ SCHEMA = pa.schema([
     ("_source_row", pa.int64()),
 ])
 MAX_QUARANTINED_SHARE = 0.0  # a return per trust: any bad row stops the month, to be resubmitted
+LIQUIDITY_DAYS_PLAUSIBLE = 365  # beyond a year either way is surely a units slip: a caution
 
 
-def parse_finance_monthly(content: bytes, file: str = "finance_return.csv",
-                          reference: OdsTrusts | None = None) -> ParseResult:
+def parse_finance_monthly(content: bytes, file: str = "finance_return.csv", reference: OdsTrusts | None = None,
+                          as_at: date | None = None) -> ParseResult:
     """With `reference` (ODS trusts), a code that is not a trust, or a trust closed before the period, is
-    quarantined: only trusts make this return."""
+    quarantined: only trusts make this return. A period ending after `as_at` (the day of the check) too."""
+    as_at = check_day(as_at)
     result = ParseResult(file=display_name(file), kind="finance-monthly", layout=None, valid=pa.table({}),
                          max_quarantined_share=MAX_QUARANTINED_SHARE, notes={"access": "restricted"})
     opened = open_csv_with_layout(content, result, LAYOUTS)
@@ -58,12 +60,12 @@ def parse_finance_monthly(content: bytes, file: str = "finance_return.csv",
         problems: list[Issue | None] = []
         cell = {column: record[i].strip() for column, i in position.items()}
         value = {"org_code": cell["Org Code"], "org_name": cell["Org Name"], "financial_year": cell["Financial Year"]}
-        value["period_end"] = _period_end(cell["Period End"], row, problems)
+        value["period_end"] = _period_end(cell["Period End"], row, problems, as_at)
         problems.append(key_problem(cell["Org Code"], row, "Org Code", "organisation code"))
         if problems[-1] is None and reference is not None and value["period_end"] is not None:
             period_end = value["period_end"]
-            problems.append(reference.problem(value["org_code"], period_end.replace(day=1), f"{period_end:%B %Y}",
-                                              row, "Org Code", trusts_only=True))
+            problems.append(reference.problem(value["org_code"], period_end.replace(day=1), period_end,
+                                              f"{period_end:%B %Y}", row, "Org Code", trusts_only=True))
         problems.append(key_problem(cell["Month Number"], row, "Month Number", "month number"))
         if problems[-1] is None:
             try:
@@ -75,8 +77,17 @@ def parse_finance_monthly(content: bytes, file: str = "finance_return.csv",
                 if not 1 <= value["month_number"] <= 12:
                     problems.append(Issue(f"month number {value['month_number']} is outside 1–12", row,
                                           "Month Number", cell["Month Number"], rule="out_of_range"))
+                elif value["period_end"] is not None and value["month_number"] != _fiscal_month(value["period_end"]):
+                    problems.append(Issue(
+                        f"month number {value['month_number']} is not the financial year's month of the period "
+                        f"ending {cell['Period End']} ({_fiscal_month(value['period_end'])}: April is 1)", row,
+                        "Month Number", cell["Month Number"], rule="out_of_range"))
         problems = [p for p in problems if p is not None]
         read_numbers(record, position, NUMBERS, row, value, problems, markers, frozenset(SIGNED))
+        liquidity = value.get("liquidity_days")
+        if liquidity is not None and abs(liquidity) > LIQUIDITY_DAYS_PLAUSIBLE:  # a caution: the row is kept
+            result.issues.append(Issue(f"liquidity of {liquidity} days is more than a year either way: a units slip?",
+                                       row, "Liquidity Days", cell["Liquidity Days"], "warning", rule="out_of_range"))
         if problems:
             result.quarantine_row(row, record, problems)
             continue
@@ -97,7 +108,11 @@ def parse_finance_monthly(content: bytes, file: str = "finance_return.csv",
     return result
 
 
-def _period_end(raw: str, row: int, problems: list) -> date | None:
+def _fiscal_month(period_end: date) -> int:
+    return (period_end.month - 4) % 12 + 1
+
+
+def _period_end(raw: str, row: int, problems: list, as_at: date) -> date | None:
     problem = key_problem(raw, row, "Period End", "period end date")
     if problem is None:
         try:
@@ -108,7 +123,7 @@ def _period_end(raw: str, row: int, problems: list) -> date | None:
             if period_end.day != calendar.monthrange(period_end.year, period_end.month)[1]:
                 problem = Issue("period end is not a month end", row, "Period End", raw, rule="not_month_end")
             else:
-                problem = future_date_problem(period_end, row, "Period End", raw)
+                problem = future_date_problem(period_end, row, "Period End", raw, as_at)
             if problem is None:
                 return period_end
     problems.append(problem)

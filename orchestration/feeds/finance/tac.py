@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from orchestration.feeds.missing import parse_number
 from orchestration.feeds.reference import OdsTrusts
-from orchestration.feeds.report import (Issue, ParseResult, detect_layout, display_name, future_date_problem,
+from orchestration.feeds.report import (Issue, ParseResult, check_day, detect_layout, display_name, future_date_problem,
                                         key_problem, open_workbook)
 
 SHEET = "All data"
@@ -27,6 +27,7 @@ LAYOUTS = {
 }
 SUBCODES_SEED = Path(__file__).resolve().parents[3] / "dbt_project" / "seeds" / "tac_subcodes.csv"
 YEAR = re.compile(r"(20\d\d)-(\d\d)")
+TRUST_CODE = re.compile(r"^[A-Z0-9]{3}$")  # only trusts file these accounts
 MAX_QUARANTINED_SHARE = 0.001
 SCHEMA = {
     "financial_year": pa.string(), "org_code": pa.string(), "org_name": pa.string(), "worksheet_name": pa.string(),
@@ -49,9 +50,11 @@ def _text(value) -> str:
     return "" if value is None else str(value).strip()
 
 
-def parse_tac(content: bytes, file: str = "TAC.xlsx", reference: OdsTrusts | None = None) -> ParseResult:
+def parse_tac(content: bytes, file: str = "TAC.xlsx", reference: OdsTrusts | None = None,
+              as_at: date | None = None) -> ParseResult:
     """With `reference` (ODS trusts), a code that is not a trust, or a trust closed before the financial year began,
-    is quarantined: only trusts file these accounts."""
+    is quarantined: only trusts file these accounts. A year ending after `as_at` (the day of the check) is refused."""
+    as_at = check_day(as_at)
     result = ParseResult(file=display_name(file), kind="tac", layout=None, valid=pa.table({}),
                          max_quarantined_share=MAX_QUARANTINED_SHARE)
     book = open_workbook(content, result, "an Excel workbook (.xlsx)")
@@ -73,8 +76,8 @@ def parse_tac(content: bytes, file: str = "TAC.xlsx", reference: OdsTrusts | Non
         result.reject_file(Issue("no financial year (YYYY-YY) in a notes sheet or the file name",
                                  rule="no_financial_year"))
         return result
-    year_start = date(int(year[:4]), 4, 1)
-    year_problem = future_date_problem(date(year_start.year + 1, 3, 31), 1, "financial year", year)
+    year_start, year_end = date(int(year[:4]), 4, 1), date(int(year[:4]) + 1, 3, 31)
+    year_problem = future_date_problem(year_end, 1, "financial year", year, as_at)
     if year_problem is not None:
         result.reject_file(year_problem)
         return result
@@ -108,8 +111,11 @@ def parse_tac(content: bytes, file: str = "TAC.xlsx", reference: OdsTrusts | Non
             markers[_text(raw_value) or "(empty)"] += 1
         problems.append(key_problem(cells[4], index, "SubCode", "subcode"))
         problems.append(key_problem(cells[5], index, "Organisation code", "organisation code"))
-        if problems[-1] is None and reference is not None:
-            problems.append(reference.problem(cells[5], year_start, f"financial year {year}", index,
+        if problems[-1] is None and not TRUST_CODE.match(cells[5]):
+            problems.append(Issue(f"organisation code {cells[5]!r} is not an NHS trust code (3 upper-case letters or "
+                                  "digits)", index, "Organisation code", cells[5], rule="code_format"))
+        elif problems[-1] is None and reference is not None:
+            problems.append(reference.problem(cells[5], year_start, year_end, f"financial year {year}", index,
                                               "Organisation code", trusts_only=True))
         problems = [p for p in problems if p is not None]
         if problems:

@@ -33,7 +33,7 @@ TRUSTS = CurrentFile(
                          "by its publication (Last-Modified).")
 
 SUCCESSORS = CurrentFile(
-    "ods-successors", "ods", "successors", layouts.parse_succ, layouts.SUCC_SCHEMA,
+    "ods-successors", "ods", "successors", layouts.parse_succ, pa.schema(layouts.SUCC_SCHEMA),
     "ODS successor organisations (succ.csv): mergers and reconfigurations",
     expected="the ODS succ.csv (or succ.zip)", mirror_path="ods/succ.csv",
     production_url="https://files.digital.nhs.uk/assets/ods/current/succ.zip")

@@ -6,7 +6,8 @@ with the reason (file, row, column) instead of dropping them.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import pyarrow as pa
@@ -23,18 +24,14 @@ ETR_COLUMNS = {
     22: "amended_record_indicator", 24: "gor_code",
 }
 ETR_WIDTH = 27
-SUCC_LAYOUT = "ods-succ-5"
 SUCC_COLUMNS = {1: "old_code", 2: "new_code", 3: "reason", 4: "effective_date", 5: "indicator"}
 SUCC_REASONS = {"F": "change of finance code", "O": "organisation type change", "R": "reconfiguration"}
-SUCC_INDICATORS = {"F": "further succession", "X": "closed"}
 
 # The valid rows of each file, typed.
 ETR_SCHEMA = pa.schema([
     *((name, pa.date32() if name.endswith("_date") else pa.string()) for name in ETR_COLUMNS.values()),
     ("_source_row", pa.int64()),
 ])
-SUCC_SCHEMA = pa.schema([("old_code", pa.string()), ("new_code", pa.string()), ("reason", pa.string()),
-                         ("effective_date", pa.date32()), ("indicator", pa.string()), ("_source_row", pa.int64())])
 ICB_SCHEMA = pa.schema([("icb_ons_code", pa.string()), ("icb_ods_code", pa.string()), ("icb_name", pa.string()),
                         ("_source_row", pa.int64())])
 
@@ -206,19 +203,24 @@ def check_trust_icbs(result: ParseResult, icb_codes: set[str], source: str) -> N
 
 
 def parse_succ(content: bytes, file: str = "succ.csv") -> ParseResult:
-    result, records = _open_headerless(content, file, "ods-successors", len(SUCC_COLUMNS), SUCC_LAYOUT, "succ.csv")
+    """succ.csv in either published layout (SUCC_LAYOUTS), named in `result.layout`, normalised to one schema:
+    reason NULL where the layout publishes none, `forward_succession` for the indicator both layouts share. An
+    organisation may have several successors (a split): the key is the pair of codes, not the predecessor."""
+    result, records = _open_headerless(content, file, "ods-successors", len(SUCC_COLUMNS), SUCC_FAMILY, "succ.csv")
     if records is None:
+        return result
+    layout = _succ_layout(records, result)
+    if layout is None:
         return result
 
     col = lambda p: _column_name(SUCC_COLUMNS, p)  # noqa: E731
     parsed: dict[int, dict] = {}
-    rows_by_old: dict[str, list[int]] = defaultdict(list)
+    rows_by_pair: dict[tuple[str, str], list[int]] = defaultdict(list)
     for row, record in enumerate(records, start=1):
-        problems: list[Issue] = []
+        problems: list[Issue | None] = []
         if len(record) != len(SUCC_COLUMNS):
-            problems.append(Issue(f"expected {len(SUCC_COLUMNS)} columns, found {len(record)}", row=row,
-                                  rule="column_count"))
-            result.quarantine_row(row, record, problems)
+            result.quarantine_row(row, record, [Issue(f"expected {len(SUCC_COLUMNS)} columns, found {len(record)}",
+                                                      row=row, rule="column_count")])
             continue
         value = {name: record[p - 1].strip() for p, name in SUCC_COLUMNS.items()}
         problems.append(_code_problem(value["old_code"], row, col(1), "old code"))
@@ -226,23 +228,23 @@ def parse_succ(content: bytes, file: str = "succ.csv") -> ParseResult:
         if value["old_code"] and value["old_code"] == value["new_code"]:
             problems.append(Issue("organisation succeeds itself", row, col(2), value["new_code"],
                                   rule="self_succession"))
-        if value["reason"] not in SUCC_REASONS:
-            problems.append(Issue(f"reason {value['reason']!r} is not one of {sorted(SUCC_REASONS)}", row, col(3),
-                                  value["reason"], rule="unknown_category"))
+        problems.append(layout.reason_problem(value["reason"], row, col(3)))
+        # ODS announces successions ahead: an effective date after today is real here, not an error
         value["effective_date"], problem = _date_problem(value["effective_date"], row, col(4), "effective date")
         problems.append(problem)
-        if value["indicator"] not in SUCC_INDICATORS:
-            problems.append(Issue(f"indicator {value['indicator']!r} is not one of {sorted(SUCC_INDICATORS)}", row,
-                                  col(5), value["indicator"], rule="unknown_category"))
+        problems.append(layout.indicator_problem(value["indicator"], row, col(5)))
         problems = [p for p in problems if p is not None]
         if problems:
             result.quarantine_row(row, record, problems)
             continue
-        parsed[row] = value
-        rows_by_old[value["old_code"]].append(row)
+        parsed[row] = {"old_code": value["old_code"], "new_code": value["new_code"],
+                       "reason": value["reason"] or None, "effective_date": value["effective_date"],
+                       "forward_succession": layout.forward_succession[value["indicator"]]}
+        rows_by_pair[(value["old_code"], value["new_code"])].append(row)
 
-    for row in result.quarantine_duplicates(rows_by_old, col(1), "predecessor code",
-                                            lambda r: records[r - 1]):
+    for row in result.quarantine_duplicates(rows_by_pair, col(2), "succession", lambda r: records[r - 1],
+                                            value_of=lambda pair: pair[1],
+                                            label_of=lambda pair: f"{pair[0]} → {pair[1]}"):
         del parsed[row]
 
     for row in sorted(_cycle_rows(parsed)):
@@ -253,25 +255,150 @@ def parse_succ(content: bytes, file: str = "succ.csv") -> ParseResult:
 
     result.quarantined.sort(key=lambda q: q["row"])
     rows = [dict(v, _source_row=r) for r, v in sorted(parsed.items())]
-    result.valid = _table(rows, {**{n: pa.string() for n in SUCC_COLUMNS.values()},
-                                 "effective_date": pa.date32(), "_source_row": pa.int64()})
-    result.notes = {"successions": len(rows),
-                    "chains": sum(1 for r in rows if r["new_code"] in {x["old_code"] for x in rows})}
+    result.valid = _table(rows, SUCC_SCHEMA)
+    result.notes = _succ_notes(layout, rows)
     return result
 
 
+@dataclass(frozen=True)
+class SuccLayout:
+    """One published layout of succ.csv: the same five columns, told apart by what the reason and indicator hold."""
+    name: str
+    reasons: dict[str, str]              # reason codes published (empty: the column is published empty)
+    forward_succession: dict[str, bool]  # indicator value → the successor has itself been succeeded
+
+    def describe(self) -> str:
+        reasons = "/".join(self.reasons) if self.reasons else "empty"
+        return f"{self.name} (reason {reasons}, indicator {'/'.join(self.forward_succession)})"
+
+    def reason_problem(self, reason: str, row: int, column: str) -> Issue | None:
+        if self.reasons and reason not in self.reasons:
+            return Issue(f"reason {reason!r} is not one of {sorted(self.reasons)} ({self.name})", row, column, reason,
+                         rule="unknown_category")
+        if not self.reasons and reason:
+            return Issue(f"reason {reason!r} where {self.name} publishes none (empty in every row)", row, column,
+                         reason, rule="unknown_category")
+        return None
+
+    def indicator_problem(self, indicator: str, row: int, column: str) -> Issue | None:
+        if indicator in self.forward_succession:
+            return None
+        return Issue(f"indicator {indicator!r} is not one of {sorted(self.forward_succession)} ({self.name})", row,
+                     column, indicator, rule="unknown_category")
+
+
+SUCC_FAMILY = "ods-succ-5"
+SUCC_LAYOUTS = (
+    # older releases, and the tools that read them: F change of finance code, O organisation type change,
+    # R reconfiguration; indicator F further succession (follow the chain again), X closed (the chain ends)
+    SuccLayout("ods-succ-5-2019", SUCC_REASONS, {"F": True, "X": False}),
+    # current releases (checked on a real 2026 file): reason empty in every row; indicator 1 where the successor has
+    # itself been succeeded, 0 where not
+    SuccLayout("ods-succ-5-2026", {}, {"1": True, "0": False}),
+)
+SUCC_SCHEMA = {"old_code": pa.string(), "new_code": pa.string(), "reason": pa.string(),
+               "effective_date": pa.date32(), "forward_succession": pa.bool_(), "_source_row": pa.int64()}
+
+
+def _succ_layout(records: list[list[str]], result: ParseResult) -> SuccLayout | None:
+    """The layout most rows' reason and indicator fit (rows that fit another are then quarantined by name); the
+    file is refused when no row fits either."""
+    def fits(layout: SuccLayout, record: list[str]) -> int:
+        reason, indicator = record[2].strip(), record[4].strip()
+        return (indicator in layout.forward_succession) + (reason in layout.reasons if layout.reasons else not reason)
+
+    rows = [r for r in records if len(r) == len(SUCC_COLUMNS)]
+    scores = [sum(fits(layout, r) for r in rows) for layout in SUCC_LAYOUTS]
+    layout = SUCC_LAYOUTS[scores.index(max(scores))]
+    if not any(r[4].strip() in layout.forward_succession for r in rows):
+        found = sorted({r[4].strip() for r in rows})[:10]
+        result.layout = None
+        result.reject_file(Issue(f"unknown layout: indicator values {found} fit neither "
+                                 f"{' nor '.join(l.describe() for l in SUCC_LAYOUTS)}", column=_column_name(
+                                     SUCC_COLUMNS, 5), rule="unknown_layout"), records)
+        return None
+    result.layout = layout.name
+    return layout
+
+
+def _succ_notes(layout: SuccLayout, rows: list[dict]) -> dict:
+    """Counts a reader checks first. The indicator is what ODS says of the successor; the chain itself is followed
+    from the rows, so where the two disagree (in an excerpt, the successor's own row may be absent) it is counted."""
+    successors: dict[str, set[str]] = defaultdict(set)
+    for r in rows:
+        successors[r["old_code"]].add(r["new_code"])
+    return {
+        "layout": layout.describe(),
+        "successions": len(rows),
+        "predecessors": len(successors),
+        "splits": sum(1 for s in successors.values() if len(s) > 1),
+        "chains": sum(1 for r in rows if r["new_code"] in successors),
+        "forward_successions": sum(r["forward_succession"] for r in rows),
+        "forward_succession_without_a_row_for_the_successor":
+            sum(1 for r in rows if r["forward_succession"] and r["new_code"] not in successors),
+        "successor_with_a_row_but_no_forward_succession":
+            sum(1 for r in rows if not r["forward_succession"] and r["new_code"] in successors),
+        "reasons": dict(sorted(Counter(r["reason"] or "(not published)" for r in rows).items())),
+        "effective_dates": {"first": min(r["effective_date"] for r in rows).isoformat() if rows else None,
+                            "last": max(r["effective_date"] for r in rows).isoformat() if rows else None},
+    }
+
+
 def _cycle_rows(parsed: dict[int, dict]) -> set[int]:
-    successor = {v["old_code"]: v["new_code"] for v in parsed.values()}
-    row_of = {v["old_code"]: r for r, v in parsed.items()}
-    in_cycle: set[str] = set()
-    for start in successor:
-        seen, code = [], start
-        while code in successor and code not in seen:
-            seen.append(code)
-            code = successor[code]
-        if code in seen:
-            in_cycle.update(seen[seen.index(code):])
-    return {row_of[c] for c in in_cycle}
+    """Rows whose succession lies on a cycle: both codes in one strongly connected component of the succession
+    graph (an organisation may have several successors, so this is a graph, not a list of chains)."""
+    graph: dict[str, list[str]] = defaultdict(list)
+    for v in parsed.values():
+        graph[v["old_code"]].append(v["new_code"])
+    component = _strongly_connected(graph)
+    return {row for row, v in parsed.items()
+            if component.get(v["old_code"]) is not None and component.get(v["old_code"]) == component.get(v["new_code"])}
+
+
+def _strongly_connected(graph: dict[str, list[str]]) -> dict[str, int]:
+    """Tarjan's algorithm, iteratively (succession files hold thousands of rows): code → component number, for the
+    codes in a component of more than one code."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    components: dict[str, int] = {}
+    counter = 0
+    for start in sorted(graph):
+        if start in index:
+            continue
+        work = [(start, iter(graph.get(start, ())))]
+        index[start] = low[start] = counter
+        counter += 1
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, successors = work[-1]
+            for successor in successors:
+                if successor not in index:
+                    index[successor] = low[successor] = counter
+                    counter += 1
+                    stack.append(successor)
+                    on_stack.add(successor)
+                    work.append((successor, iter(graph.get(successor, ()))))
+                    break
+                if successor in on_stack:
+                    low[node] = min(low[node], index[successor])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    members = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        members.append(member)
+                        if member == node:
+                            break
+                    if len(members) > 1:
+                        components.update({m: index[node] for m in members})
+    return components
 
 
 def parse_icb_names(content: bytes, file: str = "icb_names_codes.csv") -> ParseResult:
@@ -304,7 +431,7 @@ def parse_icb_names(content: bytes, file: str = "icb_names_codes.csv") -> ParseR
     ons_col, ods_col, name_col = f"ICB{year}CD", f"ICB{year}CDH", f"ICB{year}NM"
 
     parsed: dict[int, dict] = {}
-    rows_by_code: dict[str, list[int]] = defaultdict(list)
+    rows_by: dict[str, dict[str, list[int]]] = {key: defaultdict(list) for key in ("ods", "ons", "name")}
     for row, record in enumerate(data, start=2):
         problems: list[Issue] = []
         if len(record) != len(header):
@@ -325,10 +452,26 @@ def parse_icb_names(content: bytes, file: str = "icb_names_codes.csv") -> ParseR
         if problems:
             result.quarantine_row(row, record, problems)
             continue
+        if not name.endswith("Integrated Care Board"):  # a caution: the row is kept
+            result.issues.append(Issue(f"name {name!r} does not end 'Integrated Care Board'", row, name_col, name,
+                                       "warning", rule="unexpected_name"))
         parsed[row] = {"icb_ons_code": ons, "icb_ods_code": ods, "icb_name": name}
-        rows_by_code[ods].append(row)
-    for row in result.quarantine_duplicates(rows_by_code, ods_col, "ICB code", lambda r: data[r - 2]):
+        for key, code in (("ods", ods), ("ons", ons), ("name", name)):
+            rows_by[key][code].append(row)
+    # each of the three identifies one ICB: a repeated one makes every row holding it doubtful (each row quarantined
+    # once, with every key it repeats)
+    repeated: dict[int, list[Issue]] = defaultdict(list)
+    for key, column, what in (("ods", ods_col, "ICB code"), ("ons", ons_col, "ONS ICB code"),
+                              ("name", name_col, "ICB name")):
+        for value, rows in rows_by[key].items():
+            for row in rows if len(rows) > 1 else ():
+                others = ", ".join(str(r) for r in rows if r != row)
+                repeated[row].append(Issue(f"duplicate {what} {value} (also at row {others})", row, column, value,
+                                           rule="duplicate_key"))
+    for row in sorted(repeated):
+        result.quarantine_row(row, data[row - 2], repeated[row])
         del parsed[row]
+    result.quarantined.sort(key=lambda q: q["row"])
     rows = [dict(v, _source_row=r) for r, v in sorted(parsed.items())]
     result.valid = _table(rows, {"icb_ons_code": pa.string(), "icb_ods_code": pa.string(),
                                  "icb_name": pa.string(), "_source_row": pa.int64()})

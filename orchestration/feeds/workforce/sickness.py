@@ -7,13 +7,14 @@ as "Community Provider Trust").
 from __future__ import annotations
 
 import calendar
+import re
 from collections import Counter, defaultdict
 from datetime import date, datetime
 
 import pyarrow as pa
 
 from orchestration.feeds.reference import OdsTrusts
-from orchestration.feeds.report import (Issue, ParseResult, display_name, future_date_problem, key_problem,
+from orchestration.feeds.report import (Issue, ParseResult, check_day, display_name, future_date_problem, key_problem,
                                         open_csv_with_layout, read_numbers)
 
 LAYOUTS = {
@@ -39,13 +40,18 @@ SCHEMA = pa.schema([
 ])
 # The published rate is 100 × lost / available rounded to two decimals; allow for either rounding rule.
 RATE_TOLERANCE = 0.005 + 1e-9
+# NHS England regions (Y56 London …), or the pseudo-region of the national bodies
+REGION_CODE = re.compile(r"^(?:Y\d{2}|QZZ)$")
 # A statistical feed of ~300 organisations: up to 1% of rows may be quarantined before the file is refused.
 MAX_QUARANTINED_SHARE = 0.01
 
 
-def parse_sickness(content: bytes, file: str = "sickness.csv", reference: OdsTrusts | None = None) -> ParseResult:
-    """With `reference` (ODS trusts), a trust that had closed before the row's month is quarantined; codes ODS does
-    not know as trusts are fine here (ICBs, CSUs, companies)."""
+def parse_sickness(content: bytes, file: str = "sickness.csv", reference: OdsTrusts | None = None,
+                   as_at: date | None = None) -> ParseResult:
+    """With `reference` (ODS trusts), a trust that had closed before the row's month (or opened after it) is
+    quarantined; codes ODS does not know as trusts are fine here (ICBs, CSUs, companies). A month ending after
+    `as_at` (the day of the check) is quarantined."""
+    as_at = check_day(as_at)
     result = ParseResult(file=display_name(file), kind="sickness-absence", layout=None, valid=pa.table({}),
                          max_quarantined_share=MAX_QUARANTINED_SHARE)
     opened = open_csv_with_layout(content, result, LAYOUTS)
@@ -65,17 +71,21 @@ def parse_sickness(content: bytes, file: str = "sickness.csv", reference: OdsTru
             continue
         value = {out: record[position[col]].strip() for col, out in TEXT_COLUMNS.items()}
         raw_date = record[position["DATE"]].strip()
-        value["month_end"] = _month_end(raw_date, row, problems, result)
+        value["month_end"] = _month_end(raw_date, row, problems, result, as_at)
         problem = key_problem(record[position["ORG_CODE"]], row, "ORG_CODE", "organisation code")
         if problem is None and reference is not None and value["month_end"] is not None:
             month_end = value["month_end"]
-            problem = reference.problem(value["org_code"], month_end.replace(day=1), f"{month_end:%B %Y}", row,
-                                        "ORG_CODE", trusts_only=False)
+            problem = reference.problem(value["org_code"], month_end.replace(day=1), month_end, f"{month_end:%B %Y}",
+                                        row, "ORG_CODE", trusts_only=False)
         if problem is not None:
             problems.append(problem)
         read_numbers(record, position, NUMBER_COLUMNS, row, value, problems, markers)
         if not problems:
             rates_checked += _check_rate(value, row, problems)
+        if not REGION_CODE.match(value["region_code"]):  # a caution: the row is kept
+            result.issues.append(Issue(f"region code {value['region_code']!r} is neither an NHS England region (Y56…) "
+                                       "nor the national bodies' QZZ", row, "NHSE_REGION_CODE", value["region_code"],
+                                       "warning", rule="code_format"))
         if problems:
             result.quarantine_row(row, record, problems)
             continue
@@ -104,7 +114,7 @@ def parse_sickness(content: bytes, file: str = "sickness.csv", reference: OdsTru
     return result
 
 
-def _month_end(raw: str, row: int, problems: list[Issue], result: ParseResult) -> date | None:
+def _month_end(raw: str, row: int, problems: list[Issue], result: ParseResult, as_at: date) -> date | None:
     problem = key_problem(raw, row, "DATE", "date")
     if problem is None:
         try:
@@ -115,7 +125,7 @@ def _month_end(raw: str, row: int, problems: list[Issue], result: ParseResult) -
             if month_end.day != calendar.monthrange(month_end.year, month_end.month)[1]:
                 result.issues.append(Issue(f"date {raw} is not a month end", row, "DATE", raw, "warning",
                                            rule="not_month_end"))
-            problem = future_date_problem(month_end, row, "DATE", raw)
+            problem = future_date_problem(month_end, row, "DATE", raw, as_at)
             if problem is None:
                 return month_end
     problems.append(problem)

@@ -18,7 +18,7 @@ import pyarrow.csv as pacsv
 
 from orchestration.feeds.missing import MISSING_MARKERS
 from orchestration.feeds.reference import OdsTrusts
-from orchestration.feeds.report import (UTF8_BOM, Issue, ParseResult, detect_layout, display_name, encoding_issue,
+from orchestration.feeds.report import (UTF8_BOM, Issue, ParseResult, check_day, detect_layout, display_name, encoding_issue,
                                         zip_member)
 
 MEMBER_SUFFIX = "Staff Group and Organisation.csv"
@@ -60,9 +60,12 @@ NOT_BLANK = re.compile(rb"\S")
 MAX_QUARANTINED_SHARE = 0.001
 
 
-def parse_staff_group(content: bytes, file: str = "staff_group.csv", reference: OdsTrusts | None = None) -> ParseResult:
+def parse_staff_group(content: bytes, file: str = "staff_group.csv", reference: OdsTrusts | None = None,
+                      as_at: date | None = None) -> ParseResult:
     """With `reference` (ODS trusts), rows of a trust for months after it closed are quarantined; codes ODS does not
-    know as trusts are fine here (support bodies, hosted services)."""
+    know as trusts are fine here (support bodies, hosted services). A month ending after `as_at` (the day of the
+    check) is quarantined."""
+    as_at = check_day(as_at)
     result = ParseResult(file=display_name(file), kind="workforce-staff-group", layout=None, valid=pa.table({}),
                          max_quarantined_share=MAX_QUARANTINED_SHARE)
     data = zip_member(content, result, lambda name: name.endswith(MEMBER_SUFFIX), f"'…{MEMBER_SUFFIX}'")
@@ -95,7 +98,7 @@ def parse_staff_group(content: bytes, file: str = "staff_group.csv", reference: 
     table, source_row = read
     table = table.append_column("_source_row", pa.array(source_row))
     result.rows = table.num_rows + len(result.quarantined)
-    _validate(table, header, result, reference)
+    _validate(table, header, result, reference, as_at)
     return result
 
 
@@ -167,7 +170,8 @@ def _key_checks(table: pa.Table, name: str, what: str) -> list[tuple]:
     ]
 
 
-def _validate(table: pa.Table, header: list[str], result: ParseResult, reference: OdsTrusts | None) -> None:
+def _validate(table: pa.Table, header: list[str], result: ParseResult, reference: OdsTrusts | None,
+              as_at: date) -> None:
     column_of = dict(zip(OUTPUT_NAMES, header))
     # (rule, output column, message from the raw value, boolean mask of the rows it applies to), in the order a
     # row's problems are listed: the first names the row's quarantine record
@@ -184,11 +188,10 @@ def _validate(table: pa.Table, header: list[str], result: ParseResult, reference
     checks += date_keys
     checks.append(("date_format", "month_end", lambda v: f"{v!r} is not a date (YYYY-MM-DD or DD/MM/YYYY)",
                    pc.and_(pc.is_null(month_end), pc.invert(pc.or_(date_keys[0][3], date_keys[1][3])))))
-    today = date.today()
     checks.append(("future_date", "month_end",
-                   lambda v: f"{v} is in the future (the month ends after today, {today}): data cannot exist for "
-                             "it yet",
-                   pc.greater(month_end, pa.scalar(today, pa.date32()))))
+                   lambda v: f"{v} is in the future (the month ends after the day of the check, {as_at}): data "
+                             "cannot exist for it yet",
+                   pc.greater(month_end, pa.scalar(as_at, pa.date32()))))
     checks += _key_checks(table, "org_code", "organisation code")
     if reference is not None:
         closed = reference.closed_trusts()
@@ -202,6 +205,21 @@ def _validate(table: pa.Table, header: list[str], result: ParseResult, reference
                        pc.less(pc.cast(close_date, pa.int32()), month_start)))
         result.notes["organisations_checked_against"] = reference.source
     checks += _key_checks(table, "staff_group", "staff group")
+    trimmed = lambda v: pc.utf8_trim_whitespace(v)  # noqa: E731
+    known_groups = pa.array(list(STAFF_GROUPS.values()) + list(MISSING_MARKERS))  # empty and markers: above
+    checks.append(("unknown_category", "staff_group", lambda v: f"{v!r} is not a published staff group",
+                   _on_values(table["staff_group"], lambda v: pc.invert(pc.is_in(trimmed(v), value_set=known_groups)))))
+    known_orders = pa.array(list(STAFF_GROUPS) + list(MISSING_MARKERS))
+    checks.append(("unknown_category", "staff_group_sort_order",
+                   lambda v: f"{v!r} is not a staff group sort order (01–{max(STAFF_GROUPS)}, zero-padded)",
+                   _on_values(table["staff_group_sort_order"],
+                              lambda v: pc.invert(pc.is_in(trimmed(v), value_set=known_orders)))))
+    group_of_order = _on_values(table["staff_group_sort_order"], lambda v: pa.array(
+        [STAFF_GROUPS.get(order.strip()) for order in v.to_pylist()], pa.string()))
+    checks.append(("unknown_category", "staff_group", lambda v: f"staff group {v!r} is not the one its sort order "
+                                                                "names",
+                   pc.not_equal(group_of_order, _on_values(table["staff_group"], trimmed))))
+    del group_of_order
     checks += _key_checks(table, "data_type", "data type")
     known_or_keyless = pa.array(DATA_TYPES + list(MISSING_MARKERS))  # empty and markers are reported above
     checks.append(("unknown_category", "data_type", lambda v: f"{v!r} is not one of {DATA_TYPES}",

@@ -95,6 +95,19 @@ CASES = [
          quarantined=((1, "1 (old_code)", "missing_marker_in_key"),)),
     Case("succ_utf16", "ods-successors", "succ.csv", lambda: good.succ().decode().encode("utf-16"),
          refused=("not_utf8", "UTF-16")),
+    Case("succ_current_layout_with_a_reason", "ods-successors", "succ.csv",
+         lambda: good.succ_current([["RX1", "RA9", "R", "20200401", "0"], *good.SUCC_ROWS_CURRENT[1:]]),
+         quarantined=((1, "3 (reason)", "unknown_category"),)),
+    Case("succ_older_layout_with_an_indicator_of_the_current", "ods-successors", "succ.csv",
+         lambda: good.succ([*good.SUCC_ROWS, ["RX3", "RA9", "R", "20200401", "1"]]),
+         quarantined=((3, "5 (indicator)", "unknown_category"),)),
+    Case("succ_indicator_of_neither_layout", "ods-successors", "succ.csv",
+         lambda: good.succ_current([[*r[:4], "Y"] for r in good.SUCC_ROWS_CURRENT]),
+         refused=("unknown_layout", "fit neither ods-succ-5-2019"),
+         quarantined=tuple((row, None, "unknown_layout") for row in range(1, 6))),
+    Case("succ_a_pair_repeated", "ods-successors", "succ.csv",
+         lambda: good.succ_current([*good.SUCC_ROWS_CURRENT, good.SUCC_ROWS_CURRENT[2]]),
+         quarantined=((3, "2 (new_code)", "duplicate_key"), (6, "2 (new_code)", "duplicate_key"))),
 
     # --- icb-names --------------------------------------------------------------------------------------------------
     Case("icb_header_only", "icb-names", "icb_names.csv", lambda: good.icb_names(good.ICB_ROWS[:1]),
@@ -106,6 +119,11 @@ CASES = [
     Case("icb_duplicate_code", "icb-names", "icb_names.csv",
          lambda: good.icb_names([*good.ICB_ROWS, ["E54000039", "QJK", "NHS Other Integrated Care Board", "3"]]),
          quarantined=((2, "ICB24CDH", "duplicate_key"), (4, "ICB24CDH", "duplicate_key"))),
+    Case("icb_duplicate_ons_code_and_name", "icb-names", "icb_names.csv",
+         lambda: good.icb_names([*good.ICB_ROWS, ["E54000037", "QAB", "NHS Other Integrated Care Board", "3"],
+                                 ["E54000040", "QCD", "NHS Other Integrated Care Board", "4"]]),
+         quarantined=((2, "ICB24CD", "duplicate_key"), (4, "ICB24CD", "duplicate_key"),
+                      (5, "ICB24NM", "duplicate_key"))),
 
     # --- sickness-absence: rows 2 0AR (a CSU), 3 RA9, 4 RBA, 5 QJK (an ICB) -----------------------------------------
     Case("sickness_renamed_column", "sickness-absence", "sickness.csv",
@@ -185,6 +203,12 @@ CASES = [
              ["2019-12-31", *good._ORG, "RX1", "Closed Community NHS Trust", "Community", "Community", "01", "Total",
               "FTE", "650"]]),
          quarantined=((6, "Org Code", "closed_organisation"),)),
+    Case("staff_group_unknown_staff_group_and_sort_order", "workforce-staff-group", good.STAFF_GROUP_ZIP,
+         lambda: _staff(row3__Staff_Group="Chief Vibes Officers", row5__Staff_Group_Sort_Order="99"),
+         quarantined=((3, "Staff Group", "unknown_category"), (5, "Staff Group Sort Order", "unknown_category"))),
+    Case("staff_group_not_the_group_its_sort_order_names", "workforce-staff-group", good.STAFF_GROUP_ZIP,
+         lambda: _staff(row4__Staff_Group="Managers"),
+         quarantined=((4, "Staff Group", "unknown_category"),)),
     Case("staff_group_header_only", "workforce-staff-group", good.STAFF_GROUP_ZIP,
          lambda: good.staff_group_zip(good.STAFF_GROUP_ROWS[:1]), refused=("header_only", "no data rows")),
 
@@ -192,6 +216,9 @@ CASES = [
     Case("cqc_marker_in_domain", "cqc-ratings-sheet", "Latest_ratings_Locations.csv",
          lambda: good.ratings_csv(with_cell(good.LOCATION_ROWS, 1, "Domain", "*", header_row=2)),
          quarantined=((5, "Domain", "missing_marker_in_key"),)),
+    Case("cqc_location_without_its_provider", "cqc-ratings-sheet", "Latest_ratings_Locations.csv",
+         lambda: good.ratings_csv(with_cell(good.LOCATION_ROWS, 0, "Provider ID", "", header_row=2)),
+         quarantined=((4, "Provider ID", "empty_key"),)),
     Case("cqc_future_publication_date", "cqc-ratings-sheet", "Latest_ratings_Locations.csv",
          lambda: good.ratings_csv(with_cell(good.LOCATION_ROWS, 2, "Publication Date", "01/01/2099", header_row=2)),
          quarantined=((6, "Publication Date", "future_date"),)),
@@ -227,6 +254,18 @@ CASES = [
                  {"name": "Safe", "rating": "Inadequate"}]}})),
          quarantined=((2, "currentRatings.overall.keyQuestionRatings[0]", "duplicate_key"),
                       (4, "currentRatings.overall.keyQuestionRatings[2]", "duplicate_key"))),
+    Case("api_rating_without_a_report_date", "cqc-api-location", "RA901.json",
+         lambda: good.api_json(good.api_location(currentRatings={"overall": {
+             "rating": "No published rating", "keyQuestionRatings": [
+                 {"name": "Safe", "rating": "No published rating"}, {"name": "Caring", "rating": "Good"}]}})),
+         quarantined=((3, "currentRatings.overall.keyQuestionRatings[1]", "empty_key"),)),
+    Case("api_current_overall_without_a_rating", "cqc-api-location", "RA901.json",
+         lambda: good.api_json(good.api_location(currentRatings={"overall": {
+             "reportDate": "2024-03-12", "keyQuestionRatings": [{"name": "Safe", "rating": "Good"}]}})),
+         quarantined=((1, "currentRatings.overall", "empty_value"),)),
+    Case("api_nhs_location_under_another_trust", "cqc-api-location", "RB901.json",
+         lambda: good.api_json(good.api_location(locationId="RB901")),
+         refused=("code_format", "does not start with its trust's code RA9")),
     Case("api_future_report_date", "cqc-api-location", "RA901.json",
          lambda: good.api_json(good.api_location(historicRatings=[
              {"reportDate": "2099-05-04", "overall": {"rating": "Good", "keyQuestionRatings": []}}])),
@@ -235,6 +274,9 @@ CASES = [
     # --- tac: "All data" rows 2 RA9, 3 RA9, 4 RBA, 5 RBA (a "-" value: NULL with a reason) -----------------------
     Case("tac_xlsx_with_the_sheet_renamed", "tac", "TAC_NHS_trusts_2023-24.xlsx", lambda: good.tac_xlsx(sheet="Data"),
          refused=("missing_sheet", "the workbook has sheets ['Notes', 'Data']")),
+    Case("tac_not_a_trust_code", "tac", "TAC_NHS_trusts_2023-24.xlsx",
+         build=lambda: good.tac_xlsx(with_cell(good.TAC_ROWS, 0, "Organisation code", "RA9X1")),
+         quarantined=((2, "Organisation code", "code_format"),)),
     Case("tac_unknown_organisation", "tac", "TAC_NHS_trusts_2023-24.xlsx", reference=True,
          build=lambda: good.tac_xlsx(with_cell(good.TAC_ROWS, 2, "Organisation code", "ZZ9")),
          quarantined=((4, "Organisation code", "unknown_organisation"),)),
@@ -263,6 +305,9 @@ CASES = [
     Case("finance_two_returns_for_one_trust", "finance-monthly", "finance_return_2024-08.csv",
          lambda: good.finance_csv([*good.FINANCE_ROWS, good.FINANCE_ROWS[1]]),
          quarantined=((2, "Org Code", "duplicate_key"), (4, "Org Code", "duplicate_key"))),
+    Case("finance_month_number_not_the_periods", "finance-monthly", "finance_return_2024-08.csv",
+         lambda: good.finance_csv(with_cell(good.FINANCE_ROWS, 1, "Month Number", "4")),
+         quarantined=((3, "Month Number", "out_of_range"),)),
     Case("finance_month_number_out_of_range", "finance-monthly", "finance_return_2024-08.csv",
          lambda: good.finance_csv(with_cell(good.FINANCE_ROWS, 0, "Month Number", "13")),
          quarantined=((2, "Month Number", "out_of_range"),)),
@@ -278,7 +323,8 @@ CASES = [
 # The good files the cases start from: each must pass untouched, so a case's outcome is its mutation's alone.
 GOOD_FILES = [
     ("ods-trusts", "etr.csv", good.etr), ("ods-trusts", "etr.zip", lambda: good.zip_bytes({"etr.csv": good.etr()})),
-    ("ods-successors", "succ.csv", good.succ), ("icb-names", "icb_names.csv", good.icb_names),
+    ("ods-successors", "succ.csv", good.succ), ("ods-successors", "succ_2026.csv", good.succ_current),
+    ("icb-names", "icb_names.csv", good.icb_names),
     ("sickness-absence", "sickness.csv", good.sickness),
     ("workforce-staff-group", good.STAFF_GROUP_ZIP, good.staff_group_zip),
     ("workforce-staff-group", "staff_group.csv", good.staff_group_csv),

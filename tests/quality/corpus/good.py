@@ -79,11 +79,20 @@ def etr(rows: list[list[str]] = ETR_ROWS) -> bytes:
     return "".join(_quoted(r) + "\n" for r in rows).encode("utf-8")
 
 
-SUCC_ROWS = [["RX1", "RA9", "R", "20200401", "X"], ["RX2", "RBA", "R", "20180401", "X"]]
+SUCC_ROWS = [["RX1", "RA9", "R", "20200401", "X"], ["RX2", "RBA", "R", "20180401", "X"]]  # the older layout
+# the current layout (FEEDS.md §1): reason empty, indicator 1 where the successor has itself been succeeded, CRLF;
+# every organisation type (a CCG into its ICB), and a merger announced ahead
+SUCC_ROWS_CURRENT = [["RX1", "RA9", "", "20200401", "0"], ["RX2", "RBA", "", "20180401", "0"],
+                     ["00C", "16C", "", "20190401", "1"], ["16C", "QHM", "", "20220701", "0"],
+                     ["RBA", "RA9", "", "20990401", "0"]]
 
 
-def succ(rows: list[list[str]] = SUCC_ROWS) -> bytes:
-    return "".join(_quoted(r) + "\n" for r in rows).encode("utf-8")
+def succ(rows: list[list[str]] = SUCC_ROWS, eol: str = "\n") -> bytes:
+    return "".join(_quoted(r) + eol for r in rows).encode("utf-8")
+
+
+def succ_current(rows: list[list[str]] = SUCC_ROWS_CURRENT) -> bytes:
+    return succ(rows, eol="\r\n")
 
 
 ICB_ROWS = [["ICB24CD", "ICB24CDH", "ICB24NM", "ObjectId"],

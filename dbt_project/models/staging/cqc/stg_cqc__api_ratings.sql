@@ -12,11 +12,11 @@ renamed as (
         level as rating_level,
         service as service_name,
         domain as key_question,
-        cast(report_date as date) as report_date,
-        -- the rating (non-ratings kept, never scored)
+        report_link_id,                              -- the report: the key (two reports may share a date)
+        cast(report_date as date) as report_date,    -- NULL for a non-rating CQC published without a report
+        -- the rating (non-ratings kept, never scored; NULL where a historic overall rated key questions only)
         rating,
         is_rating,
-        report_link_id,
         registration_status,
         -- release (the pull)
         _json_path as source_json_path,
