@@ -20,7 +20,8 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.feeds.assets import AS_AT_TAG, listed_keys, partitions, release_requests
-from orchestration.feeds.catalog import CURRENT_FILES, SERIES
+from orchestration.feeds.catalog import SERIES
+from orchestration.feeds.spec import ApiFeed
 from orchestration.progress import run_config
 from orchestration.settings import Settings
 
@@ -96,7 +97,8 @@ def plan_series(settings: Settings, as_at: date, instance: dg.DagsterInstance) -
         if keys:
             planned.append((kind, release_requests(feed, keys, as_at)))
         else:
-            print(f"  {kind}: no releases listed", flush=True)
+            print(f"  {kind}: no releases listed" + (" (no CQC API to pull here)" if isinstance(feed, ApiFeed) else ""),
+                  flush=True)
     return planned
 
 

@@ -97,6 +97,15 @@ class Settings:
             return f"{base}/cqc/api" if base.startswith("file:") else f"{base}/public/v1"
         return "https://api.service.cqc.org.uk/public/v1"
 
+    def cqc_api_available(self) -> bool:
+        """Whether there is a CQC API to pull: a mirror that holds its documents, or an API with a key. A deployment
+        without it (FEEDS.md §6) has no pull, and says so, rather than a refused one."""
+        from urllib.parse import unquote, urlparse
+        url = self.cqc_api_url()
+        if url.startswith("file:"):
+            return (Path(unquote(urlparse(url).path)) / "locations").is_dir()
+        return self.cqc_api_key is not None or bool(os.environ.get("OVERSIGHT_CQC_API_URL"))
+
     @property
     def cqc_api_key(self) -> str | None:  # a secret: from the environment only, never in git
         return os.environ.get("OVERSIGHT_CQC_API_KEY") or ("demo-key" if self.feeds_url else None)

@@ -26,6 +26,15 @@ def simulated_with(scale: str, seed: int) -> dict:
     return {"scale": scale, "seed": seed, "simulator": code.hexdigest()}
 
 
+def _date_file(path: Path, day: date) -> None:
+    """A file's modification time set to noon UTC of `day` (a folder: every file in it)."""
+    import os
+    from datetime import datetime, time, timezone
+    stamp = datetime.combine(day, time(12), timezone.utc).timestamp()
+    for target in ([path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]):
+        os.utime(target, (stamp, stamp))
+
+
 def _published_after(month_end: date, months_later: int) -> date:
     """Official statistics come out on the first working days of a later month: the 1st, for simplicity."""
     month = month_end.month + months_later
@@ -111,6 +120,12 @@ def simulate(scale: str, seed: int, out: Path, as_of: date = date(2026, 10, 1), 
     for relative, write in files.items():
         (out / relative).parent.mkdir(parents=True, exist_ok=True)
         write(england, out / relative)
+    # Each file dated as published (what a web server's Last-Modified says): a release by its publication, the
+    # current reference files by the day of the simulation. Never the clock: the same seed, the same mirror.
+    published = {f"{folder}/{r['file']}": date.fromisoformat(r["published"])
+                 for folder, (_, releases) in series.items() for r in releases}
+    for relative in files:
+        _date_file(out / relative, published.get(relative, as_of))
     # The release index a feed mirror publishes beside each series: what the pipeline discovers releases from.
     for folder, (kind, releases) in series.items():
         (out / folder / "releases.json").write_text(json.dumps(

@@ -183,7 +183,7 @@ def listed_keys(feed: ReleaseSeries, settings: Settings, as_at: date) -> list[st
     """The partitions a series has as at a date: the releases its index lists as published by then (a run as at an
     earlier day sees the mirror as it was), or for an API, the day's pull."""
     if isinstance(feed, ApiFeed):
-        return [as_at.isoformat()]
+        return [as_at.isoformat()] if settings.cqc_api_available() else []
     _, releases = pipeline.discover(feed, settings)
     return [r.key for r in releases if r.published_on <= as_at]
 

@@ -60,16 +60,24 @@ def test_two_runs_with_the_same_inputs_and_date_build_identical_marts(mirror, tm
 
 def test_a_run_as_at_an_earlier_day_sees_only_what_was_published_by_then(mirror, tmp_path):
     """A sickness release published after the as-at date is not listed yet: the run does not store it, and the
-    marts end at the months it could know."""
+    marts end at the months it could know. (The mirror's CQC API documents are as of the simulation's day, which
+    an API cannot be asked for as at an earlier one: that copy of the mirror goes without them.)"""
     import json
 
+    earlier = tmp_path / "mirror-earlier"
+    shutil.copytree(mirror, earlier)
+    shutil.rmtree(earlier / "cqc" / "api")
+    mirror = earlier
     index = json.loads((mirror / "workforce/sickness/releases.json").read_text())["releases"]
     last, before_last = sorted(index, key=lambda r: r["published"])[-1], sorted(index, key=lambda r: r["published"])[-2]
     home, run = _run(tmp_path, mirror, "earlier", before_last["published"])
     assert f"sickness-absence {before_last['release']}: stored" in run.stdout
     assert f"sickness-absence {last['release']}" not in run.stdout
     with duckdb.connect(str(home / "serving" / "oversight.duckdb"), read_only=True) as db:
-        [[latest]] = db.execute("select max(period) from fct_trust_workforce").fetchall()
+        [[period, month]] = db.execute("select max(period), max(sickness_month) from fct_trust_workforce").fetchall()
         [[received]] = db.execute("select max(received_on) from dim_trust").fetchall()
-    assert latest.isoformat() <= before_last["published"] and received.isoformat() == before_last["published"]
+    # the months reported run to the as-at day's month, and know only the releases published by that day
+    assert period.isoformat()[:7] == before_last["published"][:7]
+    assert month.strftime("%Y-%m") == before_last["release"] < last["release"]
+    assert received.isoformat() == before_last["published"]
     shutil.rmtree(home)
