@@ -204,18 +204,9 @@ def ingest_release(feed: ReleaseSeries, key: str, run: Run, references: Referenc
                 published_on=release.published_on, received_on=run.as_at)
     if store.has(key, landed.sha256):
         return Outcome(status="unchanged", **base)
-    previous = store.previous(key)
-    references = _replace(references, published_on=release.published_on,
-                          previous_rows=previous.rows if previous else None)
+    references = _release_references(references, store, release)
     checked = _checked(feed, fetched.content, base["file"], references, run, partition=key)
-    quarantine = _quarantine(checked, settings.quarantine_dir / feed.feed / feed.table / f"release={key}"
-                             / f"{landed.sha256}.parquet")
-    if not checked.accepted:
-        return _refused(checked, quarantine, **base)
-    stored = store.store(_received(release, with_provenance(checked.result.valid, landed.sha256), run,
-                                   landed.sha256, url, str(landed.path), checked, quarantine))
-    return _stored(checked, quarantine, **base, new=stored.release.new, changed=stored.release.changed,
-                   removed=stored.release.removed, rebased=stored.rebased)
+    return _store_release(store, release, checked, run, str(landed.path), base)
 
 
 def ingest_pull(feed: ApiFeed, key: str, run: Run, references: References) -> Outcome:
@@ -234,20 +225,12 @@ def ingest_pull(feed: ApiFeed, key: str, run: Run, references: References) -> Ou
                 published_on=run.as_at, received_on=run.as_at)
     if store.has(key, sha):
         return Outcome(status="unchanged", **base)
-    previous = store.previous(key)
-    references = _replace(references, published_on=run.as_at, previous_rows=previous.rows if previous else None)
+    release = Release(key, "(api pull)", run.as_at)
+    references = _release_references(references, store, release)
     combined = combine_documents(feed, documents, base["file"], references, run.as_at)
     checked = validate_parsed(feed, combined, references, run.as_at, gx_root=settings.gx_root, run_name=run.run_id)
     _record_check(checked, run, key)
-    quarantine = _quarantine(checked, settings.quarantine_dir / feed.feed / feed.table / f"release={key}"
-                             / f"{sha}.parquet")
-    if not checked.accepted:
-        return _refused(checked, quarantine, **base)
-    release = Release(key, "(api pull)", run.as_at)
-    stored = store.store(_received(release, with_provenance(combined.valid, sha), run, sha, base_url, None, checked,
-                                   quarantine))
-    return _stored(checked, quarantine, **base, new=stored.release.new, changed=stored.release.changed,
-                   removed=stored.release.removed, rebased=stored.rebased)
+    return _store_release(store, release, checked, run, None, base)
 
 
 def combine_documents(feed: ApiFeed, documents: dict[str, bytes], file: str, references: References,
@@ -348,6 +331,27 @@ def write_parquet_atomic(table: pa.Table, path: Path) -> None:
 
 
 # --- the steps' shared parts ---------------------------------------------------------------------------------------
+
+def _release_references(references: References, store: ReleaseStore, release: Release) -> References:
+    """A release is checked against its own publication date and the size of the release before it."""
+    previous = store.previous(release.key)
+    return _replace(references, published_on=release.published_on, previous_rows=previous.rows if previous else None)
+
+
+def _store_release(store: ReleaseStore, release: Release, checked: Checked, run: Run, raw_path: str | None,
+                   base: dict) -> Outcome:
+    """Quarantine what the parser refused (kept even when the release is refused), then store the release — unless
+    it was refused — as its delta; the store re-bases the releases after it."""
+    feed, sha = checked.feed, base["sha256"]
+    quarantine = _quarantine(checked, run.settings.quarantine_dir / feed.feed / feed.table / f"release={release.key}"
+                             / f"{sha}.parquet")
+    if not checked.accepted:
+        return _refused(checked, quarantine, **base)
+    stored = store.store(_received(release, with_provenance(checked.result.valid, sha), run, sha, base["source_url"],
+                                   raw_path, checked, quarantine))
+    return _stored(checked, quarantine, **base, new=stored.release.new, changed=stored.release.changed,
+                   removed=stored.release.removed, rebased=stored.rebased)
+
 
 def _checked(feed: Feed, content: bytes, file: str, references: References, run: Run, partition: str | None) -> Checked:
     checked = check(feed, content, file, references, run.as_at, gx_root=run.settings.gx_root, run_name=run.run_id)
