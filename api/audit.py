@@ -1,0 +1,65 @@
+"""The audit log of restricted reads: one record per organisation whose restricted data a response carried — who
+(the key), what (the resource), which organisation, when, and from which snapshot — written before the response is
+sent (a response whose record cannot be written is not sent). Append-only: the database refuses UPDATE and DELETE
+(store.py), and the API offers no way to write to it but reading restricted data.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import pyarrow as pa
+
+from api.keys import ApiKey
+from api.store import AccessDatabase
+
+
+@dataclass(frozen=True, order=True)
+class Disclosure:
+    """Restricted data of one organisation in a response."""
+    organisation: str
+    resource: str       # e.g. "in-year finance return", "failure-scale criterion values (in-year finance return)"
+
+
+@dataclass(frozen=True)
+class RequestLine:
+    method: str
+    path: str
+    query: str
+    snapshot: str
+
+
+AUDIT_COLUMNS = ["seq", "recorded_at", "request_id", "key_id", "key_name", "role", "key_org", "organisation",
+                 "resource", "method", "path", "query", "snapshot"]
+
+
+class AuditLog:
+    def __init__(self, database: AccessDatabase, clock: Callable[[], datetime]):
+        self.database = database
+        self.clock = clock
+
+    def record(self, key: ApiKey, disclosures: Iterable[Disclosure], request: RequestLine) -> str:
+        """Write one record per disclosure, in one transaction; returns the request id they share."""
+        request_id = uuid.uuid4().hex
+        at = self.clock().isoformat(timespec="microseconds")
+        rows = [[at, request_id, key.key_id, key.name, key.role.value, key.org_code, d.organisation, d.resource,
+                 request.method, request.path, request.query, request.snapshot] for d in sorted(set(disclosures))]
+        with self.database.transaction() as db:
+            db.executemany("INSERT INTO audit_log (recorded_at, request_id, key_id, key_name, role, key_org, "
+                           "organisation, resource, method, path, query, snapshot) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        return request_id
+
+    def read(self, organisation: str | None = None, key_id: str | None = None, since: datetime | None = None,
+             until: datetime | None = None) -> pa.Table:
+        """The records matching every filter given, oldest first (by sequence: a stable order for paging)."""
+        rows = self.database.connection().execute(
+            f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit_log "
+            "WHERE (?1 IS NULL OR organisation = ?1) AND (?2 IS NULL OR key_id = ?2) "
+            "AND (?3 IS NULL OR recorded_at >= ?3) AND (?4 IS NULL OR recorded_at < ?4) ORDER BY seq",
+            [organisation, key_id, since.isoformat() if since else None, until.isoformat() if until else None])
+        records = [dict(r) for r in rows.fetchall()]
+        schema = pa.schema([(c, pa.int64() if c == "seq" else pa.string()) for c in AUDIT_COLUMNS])
+        return pa.Table.from_pylist(records, schema=schema)
