@@ -142,7 +142,7 @@ async def authenticate(request: Request, _declared: Annotated[object, Depends(_S
 CallerDep = Annotated[Caller, Depends(authenticate)]
 
 
-def require_national(caller: CallerDep) -> Caller:
+async def require_national(caller: CallerDep) -> Caller:
     if caller.role is not Role.national:
         raise Problem(403 if caller.key else 401, "only national keys may read the audit log",
                       title="Forbidden" if caller.key else "Unauthorized")

@@ -1,6 +1,6 @@
 """The audit log of restricted reads: one record per organisation whose restricted data a response carried — who
-(the key), what (the resource), which organisation, when, and from which snapshot — written before the response is
-sent (a response whose record cannot be written is not sent). Append-only: the database refuses UPDATE and DELETE
+(the key), what (the resources, `; `-separated), which organisation, when, and from which snapshot — written before
+the response is sent (a response whose record cannot be written is not sent). Append-only: the database refuses UPDATE and DELETE
 (store.py), and the API offers no way to write to it but reading restricted data.
 """
 from __future__ import annotations
@@ -41,11 +41,15 @@ class AuditLog:
         self.clock = clock
 
     def record(self, key: ApiKey, disclosures: Iterable[Disclosure], request: RequestLine) -> str:
-        """Write one record per disclosure, in one transaction; returns the request id they share."""
+        """Write one record per organisation disclosed, in one transaction; returns the request id they share."""
         request_id = uuid.uuid4().hex
         at = self.clock().isoformat(timespec="microseconds")
-        rows = [[at, request_id, key.key_id, key.name, key.role.value, key.org_code, d.organisation, d.resource,
-                 request.method, request.path, request.query, request.snapshot] for d in sorted(set(disclosures))]
+        resources: dict[str, set[str]] = {}
+        for d in disclosures:
+            resources.setdefault(d.organisation, set()).add(d.resource)
+        rows = [[at, request_id, key.key_id, key.name, key.role.value, key.org_code, organisation,
+                 "; ".join(sorted(read)), request.method, request.path, request.query, request.snapshot]
+                for organisation, read in sorted(resources.items())]
         with self.database.transaction() as db:
             db.executemany("INSERT INTO audit_log (recorded_at, request_id, key_id, key_name, role, key_org, "
                            "organisation, resource, method, path, query, snapshot) "

@@ -143,7 +143,7 @@ def _sql_string(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def _generation(request: Request) -> Generation:
+async def _generation(request: Request) -> Generation:
     return request.app.state.warehouse.current()
 
 
@@ -182,7 +182,7 @@ class When:
     as_of: date | None = None
 
 
-def when(period: Annotated[str | None, Query(description=PERIOD_DESCRIPTION, examples=["2026-09"])] = None,
+async def when(period: Annotated[str | None, Query(description=PERIOD_DESCRIPTION, examples=["2026-09"])] = None,
          as_of: Annotated[date | None, Query(description=AS_OF_DESCRIPTION, examples=["2026-10-15"])] = None) -> When:
     if period is not None and as_of is not None:
         raise Problem(422, "give `period` or `as_of`, not both")
@@ -192,7 +192,7 @@ def when(period: Annotated[str | None, Query(description=PERIOD_DESCRIPTION, exa
 WhenQuery = Annotated[When, Depends(when)]
 
 
-def month_range(start: Annotated[str | None, Query(alias="from", description="first reporting month, YYYY-MM",
+async def month_range(start: Annotated[str | None, Query(alias="from", description="first reporting month, YYYY-MM",
                                                    examples=["2026-06"])] = None,
                 end: Annotated[str | None, Query(alias="to", description="last reporting month, YYYY-MM",
                                                  examples=["2026-09"])] = None) -> tuple[date | None, date | None]:

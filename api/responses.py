@@ -123,7 +123,7 @@ class Paging:
     explicit: bool                    # given by the caller (exports then honour them too)
 
 
-def paging(request: Request,
+async def paging(request: Request,
            limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="page size")] = DEFAULT_PAGE_SIZE,
            offset: Annotated[int, Query(ge=0, description="rows to skip")] = 0) -> Paging:
     return Paging(limit, offset, "limit" in request.query_params or "offset" in request.query_params)
@@ -327,7 +327,7 @@ class Responder:
         return StreamingResponse(iter(rendered.chunks), media_type=rendered.media_type, headers=headers)
 
 
-def _responder(request: Request, caller: CallerDep) -> Responder:
+async def _responder(request: Request, caller: CallerDep) -> Responder:
     return Responder(request, caller)
 
 
