@@ -59,9 +59,15 @@ FormatParam = Annotated[Format | None, Query(
                                 "given). Also chosen by the `Accept` header. Default JSON.")]
 
 
-def negotiate(request: Request, requested: Format | None) -> Format:
+def negotiate(request: Request) -> Format:
+    """`format=` if given (validated by the endpoint's FormatParam; a JSON-only endpoint refuses any other with
+    406), else the first export type the Accept header names, else JSON."""
+    requested = request.query_params.get("format")
     if requested is not None:
-        return requested
+        try:
+            return Format(requested)
+        except ValueError:
+            raise Problem(422, f"format: {requested!r} is not one of json, csv, parquet, arrow") from None
     accept = request.headers.get("accept", "")
     for part in accept.split(","):
         media = part.split(";")[0].strip().lower()
@@ -287,12 +293,13 @@ class Responder:
     def __post_init__(self):
         self.generation = self.request.app.state.warehouse.current()
 
-    async def respond(self, build: Callable[[Context], Listing | Document], *, fmt: Format = Format.json,
+    async def respond(self, build: Callable[[Context], Listing | Document], *,
                       paging_: Paging | None = None) -> Response:
         """The answer to this request: from the cache, or built once (in a worker thread) and kept. The cache key
         is the path, every query parameter but paging, the paging, the caller's entitlement and the format —
         everything a builder may depend on besides the snapshot."""
         state = self.request.app.state
+        fmt = negotiate(self.request)
         snapshot = self.generation.snapshot
         entitlement = self.caller.entitlement
         page_key = (paging_.limit, paging_.offset, paging_.explicit) if paging_ else None

@@ -7,7 +7,7 @@ from fastapi import APIRouter
 
 from api.deps import Methodology, MonthRange, WhenQuery
 from api.problems import PROBLEM_RESPONSES
-from api.responses import EXPORT_RESPONSES, Context, FormatParam, Listing, Page, PagingQuery, Serve, negotiate
+from api.responses import EXPORT_RESPONSES, Context, FormatParam, Listing, Page, PagingQuery, Serve
 from api.routers.trusts import IcbFilter
 from api.schemas.analysis import LinkRow, PocketRow, TrendRow
 
@@ -32,7 +32,7 @@ async def economy_link(serve: Serve, span: MonthRange, when: WhenQuery, paging: 
     relative risk and odds ratio with 95% confidence intervals, Fisher's exact p and the share of failing trusts
     in failing economies; trusts alone in their economy counted as unclassified."""
     return await serve.respond(lambda ctx: _link(ctx, "rpt_economy_trust_link", span, when, methodology),
-                               fmt=negotiate(serve.request, format), paging_=paging)
+                               paging_=paging)
 
 
 @router.get("/finance-quality", response_model=Page[LinkRow], responses=EXPORT_RESPONSES,
@@ -42,7 +42,7 @@ async def finance_quality(serve: Serve, span: MonthRange, when: WhenQuery, pagin
     """Per reporting month: quality failing (trust rated Requires improvement or Inadequate) × finance failing
     (overall finance score ≥ 3), with the same statistics; trusts without a rating or a return unclassified."""
     return await serve.respond(lambda ctx: _link(ctx, "rpt_finance_quality_link", span, when, methodology),
-                               fmt=negotiate(serve.request, format), paging_=paging)
+                               paging_=paging)
 
 
 def _pockets(ctx: Context, when, icb: str | None) -> Listing:
@@ -61,8 +61,7 @@ async def pockets(serve: Serve, when: WhenQuery, paging: PagingQuery, icb: IcbFi
                   format: FormatParam = None):
     """Core services — and locations with no core service so rated — rated Inadequate or Requires improvement
     inside trusts rated Good or Outstanding overall, in the month; inherited ratings left out."""
-    return await serve.respond(lambda ctx: _pockets(ctx, when, icb), fmt=negotiate(serve.request, format),
-                               paging_=paging)
+    return await serve.respond(lambda ctx: _pockets(ctx, when, icb), paging_=paging)
 
 
 def _trend(ctx: Context) -> Listing:
@@ -77,4 +76,4 @@ async def ratings_trend(serve: Serve, paging: PagingQuery, format: FormatParam =
     Outstanding), share Good or Outstanding — inherited ratings excluded (and counted), and the five-year slope.
     Built from every rating the snapshot knows (not per reporting month: a year's ratings are what CQC
     published in it)."""
-    return await serve.respond(_trend, fmt=negotiate(serve.request, format), paging_=paging)
+    return await serve.respond(_trend, paging_=paging)

@@ -35,7 +35,7 @@ async def audit(request: Request, caller: NationalCaller, paging: PagingQuery,
                 format: FormatParam = None):
     """One record per organisation whose restricted data a response carried, oldest first: the key (id, name,
     role, organisation), the organisation read, what was read, the request and the snapshot. Never cached."""
-    fmt = negotiate(request, format)
+    fmt = negotiate(request)
     table = await run_in_threadpool(request.app.state.audit.read, organisation.upper() if organisation else None,
                                     key_id, _utc(since), _utc(until))
     query = {k: v for k, v in request.query_params.items() if k not in ("limit", "offset")}

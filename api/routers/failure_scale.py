@@ -9,8 +9,7 @@ from fastapi import APIRouter, Path, Query
 
 from api.deps import Methodology, WhenQuery, month_end
 from api.problems import PROBLEM_RESPONSES, Problem
-from api.responses import (EXPORT_RESPONSES, Context, Document, FormatParam, Listing, Page, PagingQuery, Serve,
-                           negotiate)
+from api.responses import EXPORT_RESPONSES, Context, Document, FormatParam, Listing, Page, PagingQuery, Serve
 from api.routers.trusts import IcbFilter, LevelMin, PeerFilter, scale_listing
 from api.scale import CRITERION_VALUES, catalogue, criteria, criteria_table, thresholds
 from api.schemas.scale import (CalibrationRow, ChangeRow, CriterionDefinition, CriterionRow, FinanceBand, Level,
@@ -29,7 +28,7 @@ async def failure_scale(serve: Serve, when: WhenQuery, paging: PagingQuery, meth
     return await serve.respond(
         lambda ctx: scale_listing(ctx, when, methodology, icb=icb, region=None, peer_group=peer_group,
                                   level_min=level_min, order="level DESC, code"),
-        fmt=negotiate(serve.request, format), paging_=paging)
+        paging_=paging)
 
 
 def _criteria(ctx: Context, when, methodology: str | None, trust: str | None, status: str | None) -> Listing:
@@ -55,7 +54,7 @@ async def failure_scale_criteria(
     in-year finance return shows its value and threshold only to callers entitled to that trust's restricted data
     (others: "value restricted"); each such row shown is an audited read."""
     return await serve.respond(lambda ctx: _criteria(ctx, when, methodology, trust, status),
-                               fmt=negotiate(serve.request, format), paging_=paging)
+                               paging_=paging)
 
 
 def _changes(ctx: Context, since: str, when, methodology: str | None) -> Listing:
@@ -118,7 +117,7 @@ async def failure_scale_changes(
     default the latest) differs from its level in the `since` month — up (worse) first, then new to the scale,
     down, and gone — with the criteria met now and not then (`criteria_added`) and the reverse. Public."""
     return await serve.respond(lambda ctx: _changes(ctx, since, when, methodology),
-                               fmt=negotiate(serve.request, format), paging_=paging)
+                               paging_=paging)
 
 
 def _versions(ctx: Context) -> Document:
@@ -177,4 +176,4 @@ async def calibration(serve: Serve, when: WhenQuery, paging: PagingQuery, method
     """Per scenario — the baseline, and each calibrated threshold 10% lower and 10% higher — the trusts at each
     level and how many move up or down against the baseline. Public."""
     return await serve.respond(lambda ctx: _calibration(ctx, when, methodology),
-                               fmt=negotiate(serve.request, format), paging_=paging)
+                               paging_=paging)

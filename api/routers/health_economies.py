@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path
 
 from api.deps import Methodology, WhenQuery
 from api.problems import PROBLEM_RESPONSES, Problem
-from api.responses import Context, Document, Listing, Page, PagingQuery, Serve
+from api.responses import EXPORT_RESPONSES, Context, Document, FormatParam, Listing, Page, PagingQuery, Serve
 from api.restricted import aggregate
 from api.routers.organisations import ORGANISATIONS, organisation_rows
 from api.schemas.analysis import EconomyView, MemberStress, PocketRow, SystemFigures
@@ -22,8 +22,9 @@ ECONOMIES = """SELECT icb_code AS code, icb_ons_code AS ons_code, icb_name AS na
 MARGIN = "combined in-year I&E margin ({}) (in-year finance return)"
 
 
-@router.get("/health-economies", response_model=Page[HealthEconomyRow], summary="The health economies (ICBs)")
-async def list_health_economies(serve: Serve, paging: PagingQuery):
+@router.get("/health-economies", response_model=Page[HealthEconomyRow], responses=EXPORT_RESPONSES,
+            summary="The health economies (ICBs)")
+async def list_health_economies(serve: Serve, paging: PagingQuery, format: FormatParam = None):
     """Every ICB with its ONS code and the number of open trusts ODS places in it today. Public."""
     return await serve.respond(
         lambda ctx: Listing(ctx.rows(f"{ECONOMIES} ORDER BY code"), HealthEconomyRow, ctx.served()), paging_=paging)

@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 
 from api.problems import PROBLEM_RESPONSES, Problem
-from api.responses import Context, Document, Listing, Page, PagingQuery, Serve
+from api.responses import EXPORT_RESPONSES, Context, Document, FormatParam, Listing, Page, PagingQuery, Serve
 from api.schemas.organisations import Organisation, OrganisationDetail
 
 router = APIRouter(tags=["organisations"], responses=PROBLEM_RESPONSES)
@@ -37,11 +37,13 @@ def _list(ctx: Context, type_, icb, open_) -> Listing:
     return Listing(table, Organisation, ctx.served())
 
 
-@router.get("/organisations", response_model=Page[Organisation], summary="NHS trusts and ICBs")
+@router.get("/organisations", response_model=Page[Organisation], responses=EXPORT_RESPONSES,
+            summary="NHS trusts and ICBs")
 async def list_organisations(serve: Serve, paging: PagingQuery,
                              type: Annotated[Literal["trust", "icb"] | None, Query(description="trusts or ICBs")] = None,
                              icb: Annotated[str | None, Query(description="trusts of this ICB (today)")] = None,
-                             open: Annotated[bool | None, Query(description="open (true) or closed (false)")] = None):
+                             open: Annotated[bool | None, Query(description="open (true) or closed (false)")] = None,
+                             format: FormatParam = None):
     """Trusts (open and closed, with successors) and ICBs as ODS gives them today. Public."""
     return await serve.respond(lambda ctx: _list(ctx, type, icb, open), paging_=paging)
 
@@ -62,4 +64,5 @@ def _detail(ctx: Context, code: str) -> Document:
 
 @router.get("/organisations/{code}", response_model=OrganisationDetail, summary="One trust or ICB")
 async def get_organisation(code: Annotated[str, Path(description="ODS code", examples=["R0M"])], serve: Serve):
+    """A trust (with its successor and today's health economy) or an ICB, as ODS gives it today. Public."""
     return await serve.respond(lambda ctx: _detail(ctx, code))

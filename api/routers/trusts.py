@@ -10,8 +10,7 @@ from api.audit import Disclosure
 from api.keys import Role
 from api.deps import Methodology, MonthRange, WhenQuery
 from api.problems import PROBLEM_RESPONSES, Problem
-from api.responses import (EXPORT_RESPONSES, Context, Document, FormatParam, Listing, Page, PagingQuery, Serve,
-                           negotiate)
+from api.responses import EXPORT_RESPONSES, Context, Document, FormatParam, Listing, Page, PagingQuery, Serve
 from api.restricted import aggregate, may_read, mask_rows
 from api.scale import SCALE_ROWS, assessment_complete, criteria
 from api.schemas.scale import HistoryRow, ScaleRow
@@ -63,7 +62,7 @@ async def list_trusts(serve: Serve, when: WhenQuery, paging: PagingQuery, method
     return await serve.respond(
         lambda ctx: scale_listing(ctx, when, methodology, icb=icb, region=region, peer_group=peer_group,
                                   level_min=level_min, order=SORTS[sort]),
-        fmt=negotiate(serve.request, format), paging_=paging)
+        paging_=paging)
 
 
 def _trust(ctx: Context, code: str) -> dict:
@@ -229,7 +228,7 @@ async def history(code: TrustCode, serve: Serve, span: MonthRange, when: WhenQue
     `period`, none after it): the level and the criteria met, and against the month before, whether the level
     went up or down and which criteria were added or dropped. Public."""
     return await serve.respond(lambda ctx: _history(ctx, code, span, when, methodology),
-                               fmt=negotiate(serve.request, format), paging_=paging)
+                               paging_=paging)
 
 
 def _ratings(ctx: Context, code: str, when) -> Listing:
@@ -250,8 +249,7 @@ async def ratings(code: TrustCode, serve: Serve, when: WhenQuery, paging: Paging
     """Ratings in force at the month's end as then known: trust, location and core-service level, each key
     question, with publication date, age, whether inherited (shown, never aggregated) and whether CQC published
     the trust's rating or it was computed by the CQC ratings principles. Public."""
-    return await serve.respond(lambda ctx: _ratings(ctx, code, when), fmt=negotiate(serve.request, format),
-                               paging_=paging)
+    return await serve.respond(lambda ctx: _ratings(ctx, code, when), paging_=paging)
 
 
 def _workforce(ctx: Context, code: str, span, when) -> Listing:
@@ -272,8 +270,7 @@ async def workforce(code: TrustCode, serve: Serve, span: MonthRange, when: WhenQ
                     format: FormatParam = None):
     """Per reporting month: total FTE and headcount (latest published workforce month), sickness absence rate, its
     national percentile rank and consecutive months in the worst decile, as known at the month's end. Public."""
-    return await serve.respond(lambda ctx: _workforce(ctx, code, span, when), fmt=negotiate(serve.request, format),
-                               paging_=paging)
+    return await serve.respond(lambda ctx: _workforce(ctx, code, span, when), paging_=paging)
 
 
 FINANCE_COLUMNS = ", ".join(FinanceRow.model_fields)
@@ -305,5 +302,4 @@ async def finance(code: TrustCode, serve: Serve, span: MonthRange, when: WhenQue
     score, per reporting month, from the latest return received by the month's end (a later resubmission never
     rewrites an earlier month). **Restricted**: national keys; the trust's own provider key; the commissioner key
     of the ICB the trust belonged to that month (months in another ICB are left out). Every read is audited."""
-    return await serve.respond(lambda ctx: _finance(ctx, code, span, when), fmt=negotiate(serve.request, format),
-                               paging_=paging)
+    return await serve.respond(lambda ctx: _finance(ctx, code, span, when), paging_=paging)

@@ -47,7 +47,10 @@ class Marts:
         headers = dict(kwargs.pop("headers", {}))
         if caller is not None:
             headers["Authorization"] = f"Bearer {self.keys[caller]}"
-        return self.api.get(path, headers=headers, **kwargs)
+        url = httpx.URL(path)                    # httpx's params= would replace the path's own query: merge them
+        if "params" in kwargs:
+            url = url.copy_merge_params(kwargs.pop("params"))
+        return self.api.get(url, headers=headers, **kwargs)
 
     def audit(self) -> list[dict]:
         with sqlite3.connect(Settings(home=self.home).access_db) as db:
