@@ -115,9 +115,9 @@ _SCHEME = HTTPBearer(auto_error=False, scheme_name="APIKey",
                      description="An API key from `oversight keys create`: `Authorization: Bearer ovk_…`")
 
 
-async def authenticate(request: Request, _declared: Annotated[object, Depends(_SCHEME)] = None) -> Caller:
-    """The caller of this request, its key checked (malformed, unknown and revoked keys are refused, never treated
-    as anonymous) and its rate limit counted. Runs on the event loop: one indexed SQLite read per keyed request."""
+def identify(request: Request) -> Caller:
+    """The caller of this request, its key checked: malformed, unknown and revoked keys are refused (401), never
+    treated as anonymous. One indexed SQLite read per keyed request, on the event loop."""
     state = request.app.state
     presented = _bearer(request)
     address = request.client.host if request.client else "unknown"
@@ -125,13 +125,18 @@ async def authenticate(request: Request, _declared: Annotated[object, Depends(_S
         if not state.settings.api_anonymous:
             raise Problem(401, "this deployment serves keyed callers only: send `Authorization: Bearer <API key>`",
                           title="Unauthorized", headers={"WWW-Authenticate": "Bearer"})
-        caller = Caller(None, address)
-    else:
-        try:
-            caller = Caller(state.keys.verify(presented), address)
-        except KeyRefused as refused:
-            raise Problem(401, str(refused), title="Unauthorized",
-                          headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+        return Caller(None, address)
+    try:
+        return Caller(state.keys.verify(presented), address)
+    except KeyRefused as refused:
+        raise Problem(401, str(refused), title="Unauthorized",
+                      headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+
+
+async def authenticate(request: Request, _declared: Annotated[object, Depends(_SCHEME)] = None) -> Caller:
+    """The caller (identify), its rate limit counted."""
+    state = request.app.state
+    caller = identify(request)
     wait = state.rate_limiter.retry_after(caller.identity)
     if wait is not None:
         raise Problem(429, f"rate limit of {state.settings.api_rate_limit} requests a minute reached",

@@ -9,7 +9,7 @@ from api.access import RateLimiter, authenticate
 from api.audit import AuditLog
 from api.deps import Warehouse
 from api.keys import KeyStore
-from api.responses import ResponseCache
+from api.responses import FastPath, ResponseCache
 from api.routers import (analysis, audit, data_quality, failure_scale, health, health_economies, organisations,
                          trusts)
 from api.settings import Settings
@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] |
     app.state.rate_limiter = RateLimiter(settings.api_rate_limit, settings.api_rate_burst, settings.api_workers)
     app.state.responses = ResponseCache(settings.api_cache_mb << 20)
     problems.install(app)
+    app.add_middleware(FastPath)
     app.include_router(health.router, prefix=API_PREFIX)
     for router in (trusts.router, failure_scale.router, health_economies.router, analysis.router,
                    organisations.router, data_quality.router, audit.router):

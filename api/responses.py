@@ -26,7 +26,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.access import Caller, CallerDep, Entitlement
+from api.access import Caller, CallerDep, Entitlement, identify
 from api.audit import Disclosure, RequestLine
 from api.deps import Generation, Snapshot
 from api.problems import Problem
@@ -168,6 +168,7 @@ class Rendered:
     media_type: str
     etag: str
     disclosures: tuple[Disclosure, ...]   # restricted data it carries: audited on every send, never cached by others
+    fmt: Format = Format.json
 
     @property
     def size(self) -> int:
@@ -209,7 +210,7 @@ def render(result: Listing | Document, fmt: Format, paging_: Paging | None, etag
         if fmt is not Format.json:
             raise Problem(406, f"this endpoint answers JSON only, not {fmt.value}: exports are of lists")
         return Rendered(_chunks(result.body.model_dump_json().encode()), MEDIA_TYPES[fmt], etag,
-                        tuple(sorted(result.disclosures)))
+                        tuple(sorted(result.disclosures)), fmt)
     table = result.table
     total = table.num_rows
     if fmt is Format.json:
@@ -219,7 +220,7 @@ def render(result: Listing | Document, fmt: Format, paging_: Paging | None, etag
             "total": total, "limit": paging_.limit, "offset": paging_.offset,
             "next": next_link(path, query, total, paging_)})
         disclosures = _disclosures(rows, result.resource)
-        return Rendered(_chunks(page.model_dump_json().encode()), MEDIA_TYPES[fmt], etag, disclosures)
+        return Rendered(_chunks(page.model_dump_json().encode()), MEDIA_TYPES[fmt], etag, disclosures, fmt)
     rows = table.slice(paging_.offset, paging_.limit) if paging_ and paging_.explicit else table
     disclosures = _disclosures(rows, result.resource)
     data = _columns(Listing(rows, result.item, {}))
@@ -231,24 +232,44 @@ def render(result: Listing | Document, fmt: Format, paging_: Paging | None, etag
     else:
         with pa.ipc.new_stream(sink, data.schema) as writer:
             writer.write_table(data, max_chunksize=10_000)
-    return Rendered(_chunks(sink.getvalue()), MEDIA_TYPES[fmt], etag, disclosures)
+    return Rendered(_chunks(sink.getvalue()), MEDIA_TYPES[fmt], etag, disclosures, fmt)
 
 
 class ResponseCache:
     """Rendered responses of the current snapshot, least recently used dropped first past `max_bytes`. Touched only
-    on the event loop; concurrent misses of one key wait for a single computation."""
+    on the event loop; concurrent misses of one key wait for a single computation.
+
+    Besides its canonical key (what the builder depends on), each answer is also found by the request as it came —
+    path, raw query string, Accept header, the caller's entitlement — for `FastPath`, which answers a request seen
+    before without routing it or validating its parameters again (they gave this very answer the first time)."""
 
     def __init__(self, max_bytes: int):
         self.max_bytes = max_bytes
         self._entries: OrderedDict[tuple, Rendered] = OrderedDict()
+        self._aliases: dict[tuple, tuple] = {}
         self._bytes = 0
         self._snapshot: str | None = None
         self._inflight: dict[tuple, asyncio.Future] = {}
 
-    async def get(self, snapshot_id: str, key: tuple, compute: Callable[[], Rendered]) -> Rendered:
+    def _current(self, snapshot_id: str) -> None:
         if snapshot_id != self._snapshot:         # a new snapshot: nothing of the old one is asked for again
             self._entries.clear()
+            self._aliases.clear()
             self._bytes, self._snapshot = 0, snapshot_id
+
+    def alias(self, snapshot_id: str, raw: tuple, key: tuple) -> None:
+        self._current(snapshot_id)
+        if key in self._entries and len(self._aliases) < 100_000:
+            self._aliases[raw] = key
+
+    def peek(self, snapshot_id: str, raw: tuple) -> Rendered | None:
+        if snapshot_id != self._snapshot:
+            return None
+        key = self._aliases.get(raw)
+        return self._entries.get(key) if key is not None else None
+
+    async def get(self, snapshot_id: str, key: tuple, compute: Callable[[], Rendered]) -> Rendered:
+        self._current(snapshot_id)
         found = self._entries.get(key)
         if found is not None:
             self._entries.move_to_end(key)
@@ -274,6 +295,11 @@ class ResponseCache:
                 _, dropped = self._entries.popitem(last=False)
                 self._bytes -= dropped.size
         return rendered
+
+
+def raw_key(request: Request, caller: Caller) -> tuple:
+    return (request.url.path, request.scope.get("query_string", b""), request.headers.get("accept", ""),
+            caller.entitlement.key)
 
 
 def _etag_matches(header: str | None, etag: str) -> bool:
@@ -316,22 +342,55 @@ class Responder:
             return render(result, fmt, paging_, etag, self.request.url.path, query)
 
         rendered = await state.responses.get(snapshot.id, cache_key, compute)
-        headers = {"ETag": rendered.etag, "Vary": "Authorization, Accept",
-                   "Cache-Control": ("private, no-store" if rendered.disclosures else
-                                     "private, max-age=60" if self.caller.key else "public, max-age=60")}
-        if _etag_matches(self.request.headers.get("if-none-match"), rendered.etag):
-            return Response(status_code=304, headers=headers)   # nothing sent, nothing read: no audit record
-        if rendered.disclosures:
-            if self.caller.key is None:   # masking gives anonymous callers nothing restricted: never reached
-                raise RuntimeError("restricted data in a response to an anonymous caller")
-            line = RequestLine(self.request.method, self.request.url.path, self.request.url.query, snapshot.id)
-            await run_in_threadpool(state.audit.record, self.caller.key, rendered.disclosures, line)
-        if fmt is Format.json:
-            return Response(b"".join(rendered.chunks), media_type=rendered.media_type, headers=headers)
-        name = self.request.url.path.rstrip("/").rsplit("/", 1)[-1] or "export"
-        extension = {Format.csv: "csv", Format.parquet: "parquet", Format.arrow: "arrows"}[fmt]
-        headers["Content-Disposition"] = f'attachment; filename="{name}.{extension}"'
-        return StreamingResponse(iter(rendered.chunks), media_type=rendered.media_type, headers=headers)
+        state.responses.alias(snapshot.id, raw_key(self.request, self.caller), cache_key)
+        return await deliver(self.request, self.caller, rendered, snapshot.id)
+
+
+async def deliver(request: Request, caller: Caller, rendered: Rendered, snapshot_id: str) -> Response:
+    """Send a rendered answer: 304 to a matching If-None-Match (nothing sent: no audit record); otherwise the audit
+    records of the restricted data it carries — written before a byte is sent — and the body."""
+    headers = {"ETag": rendered.etag, "Vary": "Authorization, Accept",
+               "Cache-Control": ("private, no-store" if rendered.disclosures else
+                                 "private, max-age=60" if caller.key else "public, max-age=60")}
+    if _etag_matches(request.headers.get("if-none-match"), rendered.etag):
+        return Response(status_code=304, headers=headers)
+    if rendered.disclosures:
+        if caller.key is None:   # masking gives anonymous callers nothing restricted: never reached
+            raise RuntimeError("restricted data in a response to an anonymous caller")
+        line = RequestLine(request.method, request.url.path, request.url.query, snapshot_id)
+        await run_in_threadpool(request.app.state.audit.record, caller.key, rendered.disclosures, line)
+    if rendered.fmt is Format.json:
+        return Response(b"".join(rendered.chunks), media_type=rendered.media_type, headers=headers)
+    name = request.url.path.rstrip("/").rsplit("/", 1)[-1] or "export"
+    extension = {Format.csv: "csv", Format.parquet: "parquet", Format.arrow: "arrows"}[rendered.fmt]
+    headers["Content-Disposition"] = f'attachment; filename="{name}.{extension}"'
+    return StreamingResponse(iter(rendered.chunks), media_type=rendered.media_type, headers=headers)
+
+
+class FastPath:
+    """Pure ASGI, in front of the routes: a GET already answered for this snapshot and entitlement is answered
+    again from the cache — the caller identified (key checked, rate limit counted), If-None-Match, audit — without
+    routing, dependency solving and parameter validation, which cost more than the rest of the request. Anything
+    else (a miss, a refused key, a limit reached, any other method) goes on to the app, which answers as always."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "GET":
+            return await self.app(scope, receive, send)
+        request = Request(scope, receive)
+        state = request.app.state
+        try:
+            snapshot_id = state.warehouse.current().snapshot.id
+            caller = identify(request)
+        except Problem:
+            return await self.app(scope, receive, send)
+        rendered = state.responses.peek(snapshot_id, raw_key(request, caller))
+        if rendered is None or state.rate_limiter.retry_after(caller.identity) is not None:
+            return await self.app(scope, receive, send)
+        response = await deliver(request, caller, rendered, snapshot_id)
+        await response(scope, receive, send)
 
 
 async def _responder(request: Request, caller: CallerDep) -> Responder:
