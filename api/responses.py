@@ -358,7 +358,7 @@ async def deliver(request: Request, caller: Caller, rendered: Rendered, snapshot
         if caller.key is None:   # masking gives anonymous callers nothing restricted: never reached
             raise RuntimeError("restricted data in a response to an anonymous caller")
         line = RequestLine(request.method, request.url.path, request.url.query, snapshot_id)
-        await run_in_threadpool(request.app.state.audit.record, caller.key, rendered.disclosures, line)
+        await request.app.state.audit.record_async(caller.key, rendered.disclosures, line)
     if rendered.fmt is Format.json:
         return Response(b"".join(rendered.chunks), media_type=rendered.media_type, headers=headers)
     name = request.url.path.rstrip("/").rsplit("/", 1)[-1] or "export"
