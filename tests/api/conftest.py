@@ -60,6 +60,13 @@ class Marts:
     def query(self, sql: str, params=()) -> list[tuple]:
         return self.db.execute(sql, list(params)).fetchall()
 
+    def new_home(self, home: Path) -> Path:
+        """Another home serving the same snapshot, with no keys and an empty audit log."""
+        snapshot = Settings(home=home).serving_path
+        snapshot.parent.mkdir(parents=True)
+        shutil.copyfile(Settings(home=self.home).serving_path, snapshot)
+        return home
+
 
 def _pick(db, latest):
     """T: a trust whose restricted (finance) criteria are met in the latest month, in an economy whose other

@@ -3,17 +3,14 @@ database itself); `oversight keys` creates (printed once, stored hashed), lists 
 share the key store and the log without losing a record."""
 import concurrent.futures
 import hashlib
-import shutil
 import sqlite3
-import subprocess
-import sys
 
 import httpx
 import pytest
 
 from api.keys import KEY_PATTERN
 from api.settings import Settings
-from tests.integration.support import environment, free_port, oversight
+from tests.integration.support import environment, oversight, serving
 
 PROBLEM = "application/problem+json"
 
@@ -77,10 +74,7 @@ def test_the_database_refuses_to_change_the_log_or_delete_keys(marts):
 
 
 def test_keys_from_the_command_line(marts, tmp_path):
-    home = tmp_path / "home"
-    snapshot = Settings(home=home).serving_path
-    snapshot.parent.mkdir(parents=True)
-    shutil.copyfile(Settings(home=marts.home).serving_path, snapshot)
+    home = marts.new_home(tmp_path / "home")
     env = environment(home)
     created = oversight(env, "keys", "create", "--role", "provider", "--org", marts.trust.lower(), "--name", "trust BI")
     assert created.returncode == 0, created.stderr
@@ -115,19 +109,11 @@ def test_keys_from_the_command_line(marts, tmp_path):
 def test_several_workers_share_the_keys_and_the_audit_log(marts, tmp_path):
     """`oversight serve --workers 2`: concurrent restricted reads land in two processes, and every one is in the
     log exactly once; a key revoked from the command line is refused by both workers."""
-    home = tmp_path / "home"
-    snapshot = Settings(home=home).serving_path
-    snapshot.parent.mkdir(parents=True)
-    shutil.copyfile(Settings(home=marts.home).serving_path, snapshot)
+    home = marts.new_home(tmp_path / "home")
     env = environment(home)
     env["OVERSIGHT_API_RATE_LIMIT"] = "0"
     key = oversight(env, "keys", "create", "--role", "national").stdout.strip().splitlines()[-1]
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "orchestration.cli", "serve", "--port", str(port), "--workers", "2"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}/api/v1"
-    try:
-        _wait(base, server)
+    with serving(env, "--workers", "2") as base:
         headers = {"Authorization": f"Bearer {key}"}
 
         def read(n):
@@ -144,20 +130,4 @@ def test_several_workers_share_the_keys_and_the_audit_log(marts, tmp_path):
         assert oversight(env, "keys", "revoke", key_id).returncode == 0
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
             assert set(pool.map(read, range(16))) == {401}
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
-
-def _wait(base, server):
-    import time
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert server.poll() is None, server.stderr.read()
-        assert time.monotonic() < deadline, "API did not come up"
-        time.sleep(0.2)

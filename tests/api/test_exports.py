@@ -117,10 +117,8 @@ def test_etag_per_snapshot_and_304(marts):
 
 
 def test_a_new_snapshot_gives_new_etags(marts, tmp_path):
-    home = tmp_path / "home"
+    home = marts.new_home(tmp_path / "home")
     served = Settings(home=home).serving_path
-    served.parent.mkdir(parents=True)
-    shutil.copyfile(Settings(home=marts.home).serving_path, served)
     with ServerThread(home) as api:
         before = api.get("/failure-scale")
         replacement = served.with_name(".next.duckdb")
