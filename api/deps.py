@@ -95,9 +95,13 @@ def _load(connection: duckdb.DuckDBPyConnection) -> Snapshot:
 class Generation:
     snapshot: Snapshot
     connection: duckdb.DuckDBPyConnection = field(repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        cursor = self.connection.cursor()
+        """A cursor of its own for one builder (a DuckDB connection is not shared between threads; making the
+        cursor is done one thread at a time)."""
+        with self._lock:
+            cursor = self.connection.cursor()
         cursor.execute(f"USE {Warehouse.ALIAS}")
         return cursor
 

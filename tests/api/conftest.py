@@ -28,7 +28,7 @@ def api(home):
         yield client
 
 
-@dataclass
+@dataclass(eq=False)
 class Marts:
     """The real marts served, with a key per role and the organisations the access rules are shown on."""
     home: Path
@@ -52,10 +52,15 @@ class Marts:
             url = url.copy_merge_params(kwargs.pop("params"))
         return self.api.get(url, headers=headers, **kwargs)
 
-    def audit(self) -> list[dict]:
+    def audit(self, after: int = 0) -> list[dict]:
+        """The audit log as the database holds it (records after sequence number `after`)."""
         with sqlite3.connect(Settings(home=self.home).access_db) as db:
             db.row_factory = sqlite3.Row
-            return [dict(r) for r in db.execute("SELECT * FROM audit_log ORDER BY seq")]
+            return [dict(r) for r in db.execute("SELECT * FROM audit_log WHERE seq > ? ORDER BY seq", [after])]
+
+    def last_seq(self) -> int:
+        with sqlite3.connect(Settings(home=self.home).access_db) as db:
+            return db.execute("SELECT coalesce(max(seq), 0) FROM audit_log").fetchone()[0]
 
     def query(self, sql: str, params=()) -> list[tuple]:
         return self.db.execute(sql, list(params)).fetchall()
