@@ -14,7 +14,7 @@ export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 export OVERSIGHT_HOME ?= $(CURDIR)/data
 
-.PHONY: setup setup-spark run dev test test-spark bench simulate clean
+.PHONY: setup setup-spark run dev test test-spark bench bench-tools simulate clean
 
 setup: $(STAMP)  ## idempotent install into .venv
 
@@ -45,8 +45,15 @@ test: setup  ## the whole test suite but the Spark build (make test-spark)
 test-spark: setup-spark  ## the same dbt project built on Spark, checked mart by mart against DuckDB
 	$(BIN)/python -m pytest -q -m spark
 
-bench: setup  ## speed and memory figures (see README)
+bench: setup bench-tools  ## speed and memory figures (see README)
 	$(BIN)/python -m bench
+
+bench-tools:  ## wrk, the HTTP load generator the API benchmark drives (Debian/Ubuntu package, installed if missing)
+	@command -v wrk >/dev/null || { echo "installing wrk with apt-get"; \
+		$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y wrk >/dev/null 2>&1 || \
+		{ $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update >/dev/null && \
+		  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y wrk; }; }
+	@command -v wrk >/dev/null || { echo "wrk could not be installed: install it with your package manager"; exit 1; }
 
 simulate: setup
 	$(BIN)/oversight simulate --scale national --seed 1 --out $(OVERSIGHT_HOME)/feeds

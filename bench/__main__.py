@@ -114,13 +114,25 @@ def main() -> None:
         env, "/api/v1/organisations?type=trust&limit=1000")
     results["api_health_economies"] = api_latency(env, "/api/v1/health-economies?limit=50")
     results["api_data_quality"] = api_latency(env, "/api/v1/data-quality")
+    from bench.api_load import RESULTS as LOAD_RESULTS
+    from bench.api_load import run as api_load
+    load = api_load(home, env)             # wrk, 50 connections, beside a bare FastAPI endpoint
+    LOAD_RESULTS.write_text(json.dumps(load, indent=2) + "\n")
+    results["api_load"] = {name: {k: v for k, v in figure.items() if k != "rounds"}
+                           for name, figure in load.items() if name not in ("criteria", "setup")}
+    results["api_load_criteria"] = load["criteria"]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
     print("\n| step | figure |\n|---|---|")
     for step, figure in results.items():
-        if step != "machine":
+        if step not in ("machine", "api_load", "api_load_criteria"):
             print(f"| {step} | " + ", ".join(f"{k} {v}" for k, v in figure.items()) + " |")
+    print("\n| API under load (wrk, 50 connections) | requests/s | p50 | p99 | vs bare: throughput, p99 |\n|---|---|---|---|---|")
+    for name, figure in results["api_load"].items():
+        ratios = (f"{figure['throughput_vs_bare']}×, {figure['p99_vs_bare']}×" if "throughput_vs_bare" in figure
+                  else "baseline")
+        print(f"| {name} | {figure['requests_per_s']:,.0f} | {figure['p50_ms']} ms | {figure['p99_ms']} ms | {ratios} |")
     print("\nbench/results/latest.json holds every figure; README shows them with this command.")
 
 

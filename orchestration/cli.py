@@ -1,4 +1,4 @@
-"""`oversight`: the one command-line entry point (simulate, check-feed, run, serve, dev)."""
+"""`oversight`: the one command-line entry point (simulate, check-feed, run, serve, keys, dev)."""
 from __future__ import annotations
 
 import argparse
@@ -67,6 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="serve the API over the published snapshot")
     serve.add_argument("--host", default=os.environ.get("OVERSIGHT_API_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("OVERSIGHT_API_PORT", "8000")))
+    serve.add_argument("--workers", type=int, default=1, help="API worker processes (default 1)")
+    serve.add_argument("--access-log", action="store_true", help="log every request (off: the audit log records "
+                                                                 "every restricted read)")
+
+    _add_keys_parser(commands)
 
     server = commands.add_parser("feed-server", help="serve simulated feed files and the CQC API over HTTP")
     server.add_argument("--root", type=Path, required=True, help="a directory written by `oversight simulate`")
@@ -85,7 +90,32 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     return {"simulate": cmd_simulate, "check-feed": cmd_check_feed, "run": cmd_run,
-            "serve": cmd_serve, "feed-server": cmd_feed_server, "dev": cmd_dev}[args.command](args)
+            "serve": cmd_serve, "feed-server": cmd_feed_server, "dev": cmd_dev, "keys": cmd_keys}[args.command](args)
+
+
+def _add_keys_parser(commands) -> None:
+    keys = commands.add_parser("keys", help="API keys: create (printed once), list, revoke")
+    actions = keys.add_subparsers(dest="keys_command", required=True)
+    create = actions.add_parser("create", help="a new API key, printed once alone on the last line")
+    create.add_argument("--role", required=True, choices=["national", "commissioner", "provider"])
+    create.add_argument("--org", help="the ICB code (commissioner) or trust code (provider)")
+    create.add_argument("--name", default="", help="a label: who holds it")
+    actions.add_parser("list", help="every key (never the key itself): id, role, organisation, dates, label")
+    revoke = actions.add_parser("revoke", help="refuse a key from now on (kept, as the audit log names it)")
+    revoke.add_argument("key_id")
+
+
+def cmd_keys(args) -> int:
+    from orchestration.settings import Settings
+
+    Settings.from_env().export()
+    from api import admin
+
+    if args.keys_command == "create":
+        return admin.keys_create(args.role, args.org, args.name)
+    if args.keys_command == "list":
+        return admin.keys_list()
+    return admin.keys_revoke(args.key_id)
 
 
 def _feed_kinds() -> list[str]:
@@ -202,24 +232,24 @@ def cmd_run(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    import uvicorn
-
     from orchestration.settings import Settings
 
     settings = Settings.from_env()
     settings.export()
-    from api.main import create_app
+    from api import admin
 
     base = f"http://{args.host}:{args.port}"
     print("The NHS Oversight Platform API is being served:\n"
           f"  {base}/api/v1/health\n"
+          f"  {base}/api/v1/trusts  (every trust on the failure scale; /trusts/CODE its scorecard)\n"
+          f"  {base}/api/v1/failure-scale/changes?since=YYYY-MM\n"
           f"  {base}/api/v1/organisations?type=trust\n"
           f"  {base}/api/v1/health-economies\n"
           f"  {base}/api/v1/data-quality  (what came in from each feed, what was refused and why)\n"
           f"  {base}/docs  (interactive OpenAPI documentation)\n"
+          "Restricted data needs a key: `oversight keys create --role national|commissioner|provider`.\n"
           "The Dagster UI on the same data: `make dev`, then http://127.0.0.1:3000\n", flush=True)
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
-    return 0
+    return admin.serve(args.host, args.port, args.workers, args.access_log)
 
 
 def cmd_feed_server(args) -> int:

@@ -15,6 +15,11 @@ import pyarrow.parquet as pq
 
 from orchestration.settings import Settings
 
+# The methodology configuration (dbt seeds, schema `methodology`) the API serves beside the figures built with it:
+# levels and consequences, entry criteria, thresholds, finance score bands. Published under the same names.
+METHODOLOGY_SEEDS = ("failure_scale_levels", "failure_scale_criteria", "failure_scale_thresholds",
+                     "finance_metric_thresholds")
+
 
 SERVING_KEY = ["serving", "snapshot"]
 
@@ -30,6 +35,9 @@ def publish(settings: Settings, tables: list[str], run_id: str, as_at: date, bui
         for table in tables:
             snapshot.execute(f'CREATE TABLE "{table}" AS SELECT * FROM warehouse.marts."{table}"')
             counts[table] = snapshot.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+        for seed in METHODOLOGY_SEEDS:
+            snapshot.execute(f'CREATE TABLE "{seed}" AS SELECT * FROM warehouse.methodology."{seed}"')
+            counts[seed] = snapshot.execute(f'SELECT count(*) FROM "{seed}"').fetchone()[0]
         sources = source_hashes(settings)
         published_at = datetime.now(timezone.utc).replace(tzinfo=None)
         snapshot.execute("CREATE TABLE publication (run_id VARCHAR, published_at TIMESTAMP, sources VARCHAR, "
@@ -81,10 +89,11 @@ def build_serving_asset(mart_names: list[str]) -> dg.AssetsDefinition:
     @dg.asset(
         key=dg.AssetKey(SERVING_KEY),
         automation_condition=REBUILD_WHEN_UPDATED,
-        deps=[dg.AssetKey([name]) for name in mart_names],
+        deps=[dg.AssetKey([name]) for name in [*mart_names, *METHODOLOGY_SEEDS]],
         group_name="serving",
         kinds={"duckdb"},
-        description="The marts published to serving/oversight.duckdb for the API (atomic swap).",
+        description="The marts and the methodology seeds published to serving/oversight.duckdb for the API "
+                    "(atomic swap).",
     )
     def serving_snapshot(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         settings = Settings.from_env()

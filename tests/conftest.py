@@ -16,3 +16,54 @@ def realdata() -> Path:
     if not REALDATA.is_dir():
         pytest.skip(f"real NHS samples not present: {REALDATA} (../shared is beside the project in CI)")
     return REALDATA
+
+
+@pytest.fixture(scope="session")
+def pipeline(tmp_path_factory):
+    """One successful `oversight run` on a small simulated England, and the API serving its snapshot over real
+    HTTP on loopback — shared by the integration and the API tests (one pipeline run per session).
+
+    The simulated feeds get one more finance release before the run: a trust resubmitting its latest in-year
+    return with a revised liquidity figure, published after the original (`revision`), so that "what was known on
+    date D" can be seen to keep the figure as first received until the resubmission arrived."""
+    from tests.integration.support import environment, oversight, serving
+
+    home = tmp_path_factory.mktemp("home")
+    feeds = home / "feeds"
+    env = environment(home)
+    simulated = oversight(env, "simulate", "--scale", "small", "--seed", "7", "--out", str(feeds))
+    assert simulated.returncode == 0, simulated.stderr[-3000:]
+    revision = resubmit_finance_return(feeds / "finance" / "monthly")
+    env = environment(home, OVERSIGHT_FEEDS_URL=feeds.as_uri())
+    run = oversight(env, "run")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    with serving(env) as base:
+        yield {"home": home, "env": env, "api": base, "feeds": feeds, "revision": revision}
+
+
+def resubmit_finance_return(folder: Path) -> dict:
+    """Add a release to a simulated finance-return mirror: the latest return again, the first trust's liquidity
+    days revised, published 20 days after the original. Returns what changed."""
+    import csv
+    import json
+    from datetime import date, timedelta
+
+    index = json.loads((folder / "releases.json").read_text())
+    latest = max(index["releases"], key=lambda r: r["release"])
+    with open(folder / latest["file"], newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    column = rows[0].index("Liquidity Days")
+    trust, original = rows[1][0], float(rows[1][column])
+    revised = round(original - 17.25, 3)
+    rows[1][column] = f"{revised}"
+    resubmitted = latest["file"].replace(".csv", "_resubmitted.csv")
+    with open(folder / resubmitted, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+    first_published = date.fromisoformat(latest["published"])
+    published = first_published + timedelta(days=20)
+    year, month = map(int, latest["release"].split("-"))
+    key = f"{year + month // 12}-{month % 12 + 1:02d}"        # the month after the original's: its own partition
+    index["releases"].append({"release": key, "file": resubmitted, "published": published.isoformat()})
+    (folder / "releases.json").write_text(json.dumps(index, indent=1))
+    return {"trust": trust, "period_end": rows[1][4], "original": original, "revised": revised,
+            "first_published": first_published, "published": published}

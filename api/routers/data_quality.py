@@ -10,24 +10,37 @@ from datetime import timezone
 
 import duckdb
 from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import rows
-from api.problems import Problem
+from api.access import CallerDep
+from api.problems import PROBLEM_RESPONSES, Problem
 from api.schemas.quality import DataQualityReport
 
-router = APIRouter(tags=["data quality"])
+router = APIRouter(tags=["data quality"], responses=PROBLEM_RESPONSES)
+
+# Feeds of restricted data (orchestration.feeds.registry, `restricted=True`): a parser's reason or an observed value
+# may quote a row of them, so the API withholds both (the Data Docs and the quarantine hold them for data engineers).
+RESTRICTED_ASSETS = frozenset({"finance/monthly_returns"})
+WITHHELD = "withheld: this feed is restricted (its reasons may quote its rows); see the quarantine and Data Docs"
 
 
-def _failed(failures_json: str | None) -> list[dict]:
+def rows(cursor, sql: str, params: list) -> list[dict]:
+    result = cursor.execute(sql, params)
+    names = [d[0] for d in result.description]
+    return [dict(zip(names, r)) for r in result.fetchall()]
+
+
+def _failed(failures_json: str | None, restricted: bool = False) -> list[dict]:
     """Which expectations failed, without their sample values (those may be restricted data: Data Docs hold them
-    for the data engineers who may see them)."""
+    for the data engineers who may see them), nor observed values of a restricted feed."""
     keep = ("expectation", "column", "severity", "unexpected_count", "observed_value")
-    return [{k: f.get(k) for k in keep} for f in json.loads(failures_json or "[]")]
+    return [{k: (None if restricted and k == "observed_value" else f.get(k)) for k in keep}
+            for f in json.loads(failures_json or "[]")]
 
 
 def _published(request: Request) -> tuple[dict | None, list[dict]]:
     try:
-        cursor = request.app.state.warehouse.cursor()
+        cursor = request.app.state.warehouse.current().cursor()
     except Problem:  # nothing published yet: the log alone says why
         return None, []
     try:
@@ -68,8 +81,16 @@ def _events_after(quality_dir, after, asset: str | None) -> list[dict]:
 
 @router.get("/data-quality", response_model=DataQualityReport,
             summary="Rows in, valid and quarantined, and checks passed and failed, per feed release and mart")
-def data_quality(request: Request, asset: str | None = Query(None, description="only this asset, e.g. "
-                                                                              "workforce/sickness_absence")) -> dict:
+async def data_quality(request: Request, caller: CallerDep,
+                       asset: str | None = Query(None, description="only this asset, e.g. "
+                                                                   "workforce/sickness_absence")) -> dict:
+    """The published report, and what the data-quality log recorded after the snapshot being served (why the
+    figures did not move). Not cached: the log grows between publications. Public; the reasons and observed
+    values of the restricted finance-return feed are withheld."""
+    return await run_in_threadpool(_report, request, asset)
+
+
+def _report(request: Request, asset: str | None) -> dict:
     publication, assets = _published(request)
     # the snapshot records its publication time in UTC, without a zone; the log's times carry theirs
     published_at = publication["published_at"].replace(tzinfo=timezone.utc) if publication else None
@@ -77,17 +98,21 @@ def data_quality(request: Request, asset: str | None = Query(None, description="
     report_assets = []
     for a in assets:
         checks = None
+        restricted = a["asset"] in RESTRICTED_ASSETS
         if a["suite"]:
             checks = {"suite": a["suite"], "checked_at": a["last_checked_at"], "expectations": a["expectations"],
                       "passed": a["expectations_passed"], "failed_blocking": a["expectations_failed_critical"],
                       "failed_warning": a["expectations_failed_warning"], "outcome": a["check_outcome"],
-                      "failed": _failed(a["check_failures"])}
-        report_assets.append({**a, "partition": a["partition_key"], "last_reason": a["last_reason"] or None,
-                              "checks": checks})
+                      "failed": _failed(a["check_failures"], restricted)}
+        reason = (WITHHELD if restricted and a["last_reason"] else a["last_reason"]) or None
+        report_assets.append({**a, "partition": a["partition_key"], "last_reason": reason, "checks": checks})
     for event in events:
-        event["failed"] = _failed(event.pop("failures"))
+        restricted = event["asset"] in RESTRICTED_ASSETS
+        event["failed"] = _failed(event.pop("failures"), restricted)
         if event["kind"] == "ingestion":
             event["reason"] = event["reason"] or None
+        if restricted and event["reason"] and event["kind"] == "ingestion":
+            event["reason"] = WITHHELD
     if asset:
         report_assets = [a for a in report_assets if a["asset"] == asset]
         if not report_assets and not events:

@@ -1,11 +1,13 @@
-"""Response models."""
+"""Response models of organisations, health economies and the publication."""
 from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel
 
+from api.responses import Row, Served
 
-class Organisation(BaseModel):
+
+class Organisation(Row):
     code: str
     name: str
     type: Literal["trust", "icb"]
@@ -26,34 +28,23 @@ class EconomyRef(BaseModel):
     name: str
 
 
-class OrganisationDetail(Organisation):
+class OrganisationDetail(Served, Organisation):
     health_economy: EconomyRef | None = None
 
 
-class HealthEconomy(BaseModel):
+class HealthEconomyRow(Row):
     code: str
     ons_code: str
     name: str
     open_trust_count: int
 
 
-class HealthEconomyDetail(HealthEconomy):
+class HealthEconomyDetail(Served):
+    code: str
+    ons_code: str
+    name: str
+    open_trust_count: int
     trusts: list[Organisation]
-
-
-class Page(BaseModel):
-    total: int
-    limit: int
-    offset: int
-    next: str | None
-
-
-class OrganisationPage(Page):
-    items: list[Organisation]
-
-
-class HealthEconomyPage(Page):
-    items: list[HealthEconomy]
 
 
 class Publication(BaseModel):

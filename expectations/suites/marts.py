@@ -124,6 +124,20 @@ SUITES = [
         _derived(finance_returns_restricted=lambda f: (f["access"] == "restricted")
                  .where(f["table_name"] == "monthly_returns", None).astype("object")),
         {"feed_folder": "str", "table_name": "str", "source_row": "int", "rule": "str", "reason": "str"}),
+    _suite("dim_trust_peer_group", lambda: [
+        not_null("trust_code"), unique("trust_code"),
+        one_of("peer_group", ["acute", "specialist", "mental health", "community", "ambulance", "other"]),
+        holds("most_locations_in_the_category"), holds("peer_group_only_with_locations")],
+        _derived(most_locations_in_the_category=lambda f: (f["locations_in_category"].astype("float")
+                                                           <= f["locations"].astype("float"))
+                 .astype("object").where(f["locations"].notna(), None),
+                 peer_group_only_with_locations=lambda f: f["peer_group"].isna() == f["locations"].isna()),
+        {"trust_code": "str", "peer_group": "str", "primary_inspection_category": "str"}),
+    _suite("fct_trust_annual_accounts", lambda: [
+        not_null("trust_code"), not_null("financial_year"), unique("trust_code", "financial_year"),
+        between("operating_income", 0, None), between("total_staff_costs", 0, None),
+        between("agency_share_of_staff_costs_pct", 0, 100), one_of("access", ["public"]), not_null("published_on")],
+        types={"trust_code": "str", "financial_year": "str", "operating_income": "float", "published_on": "date"}),
     _suite("rpt_calibration", lambda: [
         between("trusts_moved", 0, None), holds("levels_add_up")],
         _derived(levels_add_up=lambda f: sum(f[f"trusts_at_level_{n}"] for n in range(6)) == f["trusts"]),

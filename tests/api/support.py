@@ -46,11 +46,14 @@ def build_snapshot(path: Path, run_id: str = "run-1", trusts=TRUSTS) -> None:
 
 
 class ServerThread:
-    def __init__(self, home: Path):
+    """The API app served by real uvicorn on a free loopback port, in a thread; yields an httpx client."""
+
+    def __init__(self, home: Path, **settings):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
-        config = uvicorn.Config(create_app(Settings(home=home)), host="127.0.0.1", port=self.port, log_level="warning")
+        self.app = create_app(Settings(home=home, **settings))
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -59,3 +59,34 @@ def test_only_what_came_after_the_publication_is_listed_and_samples_stay_out(tmp
     assert one["since_publication"] == report["since_publication"]
     assert unknown.status_code == 404 and unknown.headers["content-type"].startswith(PROBLEM)
     assert "nope/nothing" in unknown.json()["detail"]
+
+
+def test_a_restricted_feed_s_reasons_and_observed_values_stay_out(tmp_path):
+    """A finance-return release refused for a row quotes that row: the API withholds the reason and observed values
+    (the quarantine and Data Docs keep them for data engineers); other feeds' reasons are served as written."""
+    quality_log.record_ingestion(
+        PipelineSettings(tmp_path, None), run_id="r", feed="finance-monthly", asset="finance/monthly_returns",
+        partition="2026-07", file="finance_return_2026-07.csv", sha256="cd" * 32, layout="x", rows=3, rows_valid=2,
+        rows_quarantined=1, outcome="rejected", message="finance_return_2026-07.csv row 2: RX1 liquidity -987.654")
+    quality_log.record_check(
+        PipelineSettings(tmp_path, None), run_id="r", asset="finance/monthly_returns", partition="2026-07",
+        suite="finance_monthly", expectations=9,
+        failures=[{"expectation": "expect_column_mean_to_be_between", "column": "liquidity_days",
+                   "severity": "critical", "unexpected_count": None, "observed_value": "-987.654"}])
+    log_rejection(tmp_path, "2026-07")
+    with ServerThread(tmp_path) as api:
+        report = api.get("/data-quality").json()
+    assert "-987.654" not in str(report) and "RX1" not in str(report)
+    finance = [e for e in report["since_publication"] if e["asset"] == "finance/monthly_returns"]
+    assert {e["kind"] for e in finance} == {"ingestion", "check"}
+    assert next(e for e in finance if e["kind"] == "ingestion")["reason"].startswith("withheld")
+    sickness = next(e for e in report["since_publication"] if e["kind"] == "ingestion"
+                    and e["asset"] == "workforce/sickness_absence")
+    assert sickness["reason"].startswith("nhs_sickness_absence_2026-07.csv rejected")
+
+
+def test_the_withheld_assets_are_the_registry_s_restricted_feeds():
+    from api.routers.data_quality import RESTRICTED_ASSETS
+    from orchestration.feeds.registry import RELEASE_FEEDS
+
+    assert RESTRICTED_ASSETS == {"/".join(f.asset_key_path) for f in RELEASE_FEEDS.values() if f.restricted}

@@ -31,10 +31,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(env):
-    """`oversight serve` on a free loopback port; yields the API's base URL once it answers."""
+def serving(env, *args: str):
+    """`oversight serve [args]` on a free loopback port; yields the API's base URL once it answers."""
     port = free_port()
-    server = subprocess.Popen([*OVERSIGHT, "serve", "--port", str(port)], env=env,
+    server = subprocess.Popen([*OVERSIGHT, "serve", "--port", str(port), *args], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
