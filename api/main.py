@@ -10,8 +10,8 @@ from api.audit import AuditLog
 from api.deps import Warehouse
 from api.keys import KeyStore
 from api.responses import FastPath, ResponseCache
-from api.routers import (analysis, audit, data_quality, failure_scale, health, health_economies, organisations,
-                         trusts)
+from api.routers import (analysis, audit, data_quality, failure_scale, freshness, health, health_economies,
+                         organisations, trusts)
 from api.settings import Settings
 from api.store import AccessDatabase
 
@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] |
     app.add_middleware(FastPath)
     app.include_router(health.router, prefix=API_PREFIX)
     for router in (trusts.router, failure_scale.router, health_economies.router, analysis.router,
-                   organisations.router, data_quality.router, audit.router):
+                   organisations.router, data_quality.router, freshness.router, audit.router):
         app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(authenticate)])
     return app
 

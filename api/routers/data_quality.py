@@ -18,8 +18,9 @@ from api.schemas.quality import DataQualityReport
 
 router = APIRouter(tags=["data quality"], responses=PROBLEM_RESPONSES)
 
-# Feeds of restricted data (orchestration.feeds.registry, `restricted=True`): a parser's reason or an observed value
-# may quote a row of them, so the API withholds both (the Data Docs and the quarantine hold them for data engineers).
+# Feeds of restricted data (their declarations say `restricted=True`, orchestration/feeds/finance/__init__.py; a test
+# pins the two together): a parser's reason or an observed value may quote a row of them, so the API withholds both
+# (the Data Docs and the quarantine hold them for data engineers).
 RESTRICTED_ASSETS = frozenset({"finance/monthly_returns"})
 WITHHELD = "withheld: this feed is restricted (its reasons may quote its rows); see the quarantine and Data Docs"
 

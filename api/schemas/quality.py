@@ -28,6 +28,7 @@ class AssetQuality(BaseModel):
     asset_kind: str                    # feed | mart
     feed: str | None = None
     partition: str                     # the release; empty for a current file or a mart
+    held: str | None = None            # "no releases": a series the platform holds nothing of (else null)
     last_attempt_at: datetime | None = None
     last_outcome: str | None = None    # stored | unchanged | rejected
     last_reason: str | None = None

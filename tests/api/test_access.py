@@ -43,7 +43,7 @@ def endpoints(m) -> list[Endpoint]:
     for path in ("/trusts", "/failure-scale", f"/failure-scale/changes?since={since}", "/methodology",
                  "/methodology/v1", "/calibration", "/health-economies", "/analysis/economy-link",
                  "/analysis/finance-quality", "/analysis/pockets", "/analysis/ratings-trend", "/organisations",
-                 "/data-quality"):
+                 "/data-quality", "/freshness"):
         listed.append(Endpoint(path, "public"))
     listed += [Endpoint("/trusts", "public", fmt="csv"), Endpoint("/failure-scale", "public", fmt="arrow")]
     for trust in (m.trust, m.other_trust):

@@ -85,8 +85,8 @@ def test_a_restricted_feed_s_reasons_and_observed_values_stay_out(tmp_path):
     assert sickness["reason"].startswith("nhs_sickness_absence_2026-07.csv rejected")
 
 
-def test_the_withheld_assets_are_the_registry_s_restricted_feeds():
+def test_the_withheld_assets_are_the_declared_restricted_feeds():
     from api.routers.data_quality import RESTRICTED_ASSETS
-    from orchestration.feeds.registry import RELEASE_FEEDS
+    from orchestration.feeds.catalog import FEEDS
 
-    assert RESTRICTED_ASSETS == {"/".join(f.asset_key_path) for f in RELEASE_FEEDS.values() if f.restricted}
+    assert RESTRICTED_ASSETS == {f.asset for f in FEEDS.values() if f.restricted} == {"finance/monthly_returns"}

@@ -87,3 +87,25 @@ def test_sickness_is_assessed_and_the_feeds_without_releases_are_named(real):
     assert missing == set(EMPTY_SERIES.values())
     report = httpx.get(f"{real['api']}/data-quality", timeout=30).json()
     assert {a["feed"] for a in report["assets"] if a.get("held") == "no releases"} == set(EMPTY_SERIES.values())
+    served = httpx.get(f"{real['api']}/freshness", timeout=30).json()["items"]
+    assert {r["feed"] for r in served if r["status"] == "no releases"} == set(EMPTY_SERIES.values())
+    sickness = next(r for r in served if r["feed"] == "sickness-absence")
+    assert (sickness["latest_release"], sickness["latest_published_on"], sickness["latest_received_on"]) == \
+        ("2024-06", SICKNESS["2024-06"], AS_AT)
+
+
+def test_the_scorecard_assesses_sickness_and_says_the_rest_could_not_be(real):
+    """No finance return and no CQC sheet: a trust with sickness figures has its sickness criterion assessed (met
+    or not), and the finance criteria not assessable — never "no concern"."""
+    with duckdb.connect(str(real["home"] / "serving/oversight.duckdb"), read_only=True) as db:
+        [[trust, period]] = db.execute(
+            "select trust_code, max(period) from fct_trust_workforce where sickness_national_percentile_rank "
+            "is not null group by trust_code order by trust_code limit 1").fetchall()
+    card = httpx.get(f"{real['api']}/trusts/{trust}", params={"period": period.strftime("%Y-%m")}, timeout=30)
+    assert card.status_code == 200, card.text
+    scale = card.json()["scale"]
+    statuses = {c["criterion"]: c["status"] for c in scale["criteria"]}
+    assert statuses["sickness_worst_decile_sustained"] in ("met", "not_met")
+    assert {statuses[c] for c in ("finance_score_multiple_concerns", "finance_score_significant",
+                                  "finance_domains_of_concern")} == {"not_assessable"}
+    assert scale["assessment_complete"] is False
