@@ -57,15 +57,29 @@ same_margins as (
         on lf_rest.k = counts.n - counts.failing_trusts - counts.trusts_in_failing_economies + x.k
 ),
 
-fisher as (
+fisher_terms as (
     select
         tables.period,
-        least(1.0, sum(case when tables.log_p <= observed.log_p + ln(1 + 1e-7) then exp(tables.log_p) else 0 end))
-            as fisher_p
+        tables.x,
+        case when tables.log_p <= observed.log_p + ln(1 + 1e-7) then exp(tables.log_p) else 0 end as term
     from same_margins as tables
     inner join counts on counts.period = tables.period
     inner join same_margins as observed on observed.period = tables.period and observed.x = counts.a
-    group by tables.period
+),
+
+-- summed in the order of x (a running sum; the terms are never negative, so its last value is the total): a sum
+-- of doubles in whatever order the rows came would differ in its last digits from run to run
+fisher_running as (
+    select
+        period,
+        sum(term) over (partition by period order by x rows between unbounded preceding and current row) as running
+    from fisher_terms
+),
+
+fisher as (
+    select period, least(1.0, max(running)) as fisher_p
+    from fisher_running
+    group by period
 ),
 
 corrected as (

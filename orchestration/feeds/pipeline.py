@@ -19,13 +19,12 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlparse
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from expectations.registry import FEED_SUITES, SuiteContext, Validation, build_data_docs, validate
 from orchestration import quality_log
 from orchestration.feeds import ods
 from orchestration.feeds.reference import OdsTrusts
@@ -35,6 +34,9 @@ from orchestration.feeds.store import Received, Release, ReleaseStore, StoredRel
 from orchestration.fetch import FetchError, Fetched, fetch, published_on
 from orchestration.landing import land, write_bytes_atomic
 from orchestration.settings import Settings
+
+if TYPE_CHECKING:  # Great Expectations takes seconds to import: only where a suite runs (check-feed without it)
+    from expectations.registry import SuiteContext, Validation
 
 Status = Literal["stored", "unchanged", "rejected"]
 HELD_METADATA = b"oversight.held"   # a current file's Parquet says what it was built from (JSON)
@@ -54,6 +56,7 @@ class References:
         return OdsTrusts.from_table(self.ods_trusts, self.ods_trusts_source) if self.ods_trusts is not None else None
 
     def suite_context(self, as_at: date) -> SuiteContext:
+        from expectations.registry import SuiteContext
         return SuiteContext(published_on=self.published_on, previous_rows=self.previous_rows,
                             ods_trusts=self.ods_trusts)
 
@@ -147,6 +150,7 @@ def validate_parsed(feed: Feed, result: ParseResult, references: References, as_
         feed.check_references(result, references)
     if not result.accepted or not expectations:
         return Checked(feed, result, None)
+    from expectations.registry import FEED_SUITES, validate
     validation = validate(result.valid, FEED_SUITES[feed.kind], references.suite_context(as_at), gx_root,
                           run_name=run_name)
     return Checked(feed, result, validation)
@@ -366,6 +370,7 @@ def _record_check(checked: Checked, run: Run, partition: str | None) -> None:
     quality_log.record_check(run.settings, run_id=run.run_id, asset=checked.feed.asset, partition=partition,
                              suite=validation.suite, expectations=validation.evaluated, failures=validation.failed)
     if validation.blocking:
+        from expectations.registry import build_data_docs
         build_data_docs(run.settings.gx_root)  # the failing values, rendered now: this is when someone will look
 
 

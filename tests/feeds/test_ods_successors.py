@@ -203,7 +203,7 @@ def test_the_pipeline_stores_both_layouts_and_dbt_resolves_the_chains_as_at_a_da
         materialization, table = ingest_ods(home, etr, file, monkeypatch)
         assert materialization.metadata["layout"].value == layout
         assert (materialization.metadata["rows"].value, materialization.metadata["rows_quarantined"].value) == (502, 0)
-        stored[layout] = table.drop_columns(["_source_sha256", "_loaded_at"])
+        stored[layout] = table.drop_columns(["_source_sha256", "_received_on"])
     # one schema, whichever layout came: the same successions, the reason NULL where the layout publishes none
     assert stored[OLDER].drop_columns(["reason"]).equals(stored[CURRENT].drop_columns(["reason"]))
     assert set(stored[OLDER].column("reason").to_pylist()) == {"R"} and \

@@ -11,7 +11,6 @@ import pytest
 
 from tests.integration.support import environment, oversight
 
-AS_AT = "2026-12-01"
 # When the pipeline did something (a time of day, not a figure): the only columns two runs may differ in.
 WALL_CLOCK = {"rpt_data_quality": ["last_attempt_at", "last_stored_at", "last_checked_at"]}
 
@@ -50,10 +49,12 @@ def _run(tmp_path, mirror, name, as_at):
     return home, run
 
 
-def test_two_runs_with_the_same_inputs_and_date_build_identical_marts(mirror, tmp_path):
-    first, _ = _run(tmp_path, mirror, "first", AS_AT)
-    second, _ = _run(tmp_path, mirror, "second", AS_AT)
-    one, two = checksums(first), checksums(second)
+def test_two_runs_with_the_same_inputs_and_date_build_identical_marts(pipeline, tmp_path):
+    """The session's pipeline run (as at the day it ran), and another in a new home on the same mirror and day."""
+    with duckdb.connect(str(pipeline["home"] / "serving" / "oversight.duckdb"), read_only=True) as db:
+        [[as_at]] = db.execute("select as_at from publication").fetchall()
+    second, _ = _run(tmp_path, pipeline["feeds"], "second", as_at.isoformat())
+    one, two = checksums(pipeline["home"]), checksums(second)
     assert len(one) >= 16 and all(not s.startswith("0:") for m, s in one.items() if m.startswith("fct_trust"))
     assert one == two, {m for m in one if one[m] != two.get(m)}
 

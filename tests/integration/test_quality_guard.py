@@ -5,6 +5,7 @@ on a copy of the integration home, the API over real HTTP, the Data Docs on disk
 import csv
 import io
 import json
+from pathlib import Path
 import shutil
 
 import duckdb
@@ -91,6 +92,12 @@ def test_a_bad_release_keeps_the_figures_reports_why_and_a_good_one_recovers(pip
     assert add_sickness_release(home / "feeds", published="2026-10-20", key=key) == key
     good = oversight(env, "run")
     assert good.returncode == 0, good.stderr[-3000:]
+    # only what depends on the new month is rebuilt (as declarative automation would): not dim_trust, say
+    import re
+    [rebuilt] = re.findall(r"Snapshot published \((\d+) models rebuilt\)", good.stdout)
+    manifest = json.loads((Path(__file__).resolve().parents[2] / "dbt_project/target/manifest.json").read_text())
+    models = sum(1 for n in manifest["nodes"].values() if n["resource_type"] in ("model", "seed"))
+    assert 0 < int(rebuilt) < models - 5, (rebuilt, models)
     after = figures(home)
     assert after["fct_trust_workforce"] != before["fct_trust_workforce"]
     with duckdb.connect(str(home / "serving" / "oversight.duckdb"), read_only=True) as db:

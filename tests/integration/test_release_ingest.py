@@ -1,6 +1,7 @@
 """Release feeds through real Dagster partitions: one partition per release, stored as deltas, idempotent,
 re-based when a release arrives late, and a bad release never replaces what was stored."""
 import json
+from pathlib import Path
 from datetime import date
 
 import dagster as dg
@@ -96,3 +97,34 @@ def test_a_bad_release_fails_its_partition_and_keeps_what_was_stored(mirror):
     # the rejected bytes are still landed, as received
     raw = settings.raw_dir / "workforce/sickness_absence"
     assert any(p.read_bytes().startswith(b"<html>") for p in raw.glob("*.csv"))
+
+
+def _ingest_in_process(args):
+    home, feeds, key = args
+    import os
+    os.environ.update(OVERSIGHT_HOME=home, OVERSIGHT_FEEDS_URL=feeds)
+    settings = Settings.from_env()
+    run = pipeline.Run(settings, date(2026, 12, 1))
+    return pipeline.ingest_release(SPEC, key, run, pipeline.stored_references(settings)).status
+
+
+def test_two_releases_ingested_at_the_same_time_store_both_as_a_sequential_run_would(mirror, tmp_path):
+    """Two partitions of one series in two processes at once (what two sensor runs do): both are stored, and the
+    store holds exactly what one after the other gives. The later month first, so one of them arrives late."""
+    import multiprocessing
+
+    keys = [r["release"] for r in json.loads((mirror / "workforce/sickness/releases.json").read_text())["releases"]]
+    feeds = mirror.as_uri()
+    together, one_by_one = str(tmp_path / "together"), str(tmp_path / "one_by_one")
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        assert pool.map(_ingest_in_process, [(together, feeds, k) for k in reversed(keys[-2:])], chunksize=1) == \
+            ["stored", "stored"]
+    for key in keys[-2:]:
+        assert _ingest_in_process((one_by_one, feeds, key)) == "stored"
+    stores = [pipeline.release_store(Settings(home=Path(h), feeds_url=feeds), SPEC) for h in (together, one_by_one)]
+    assert sorted(stores[0].state()) == sorted(stores[1].state()) == keys[-2:]
+    for key in keys[-2:]:
+        deltas = [pq.read_table(s.delta_path(key)).sort_by(
+            [("org_code", "ascending"), ("month_end", "ascending"), ("_change", "ascending")]) for s in stores]
+        assert deltas[0].equals(deltas[1]), key
+    assert stores[0].known_as_of(date(2100, 1, 1)).equals(stores[1].known_as_of(date(2100, 1, 1)))

@@ -35,12 +35,18 @@ totals as (
         members.*,
         count(*) over (partition by scenario, icb_code, period) as economy_trusts,
         sum(is_failing) over (partition by scenario, icb_code, period) as economy_failing_trusts,
-        sum(ytd_actual_surplus) over (partition by scenario, icb_code, period) as economy_surplus,
-        sum(ytd_operating_income) over (partition by scenario, icb_code, period) as economy_income,
-        sum(sickness_fte_days_lost) over (partition by scenario, icb_code, period) as economy_days_lost,
-        sum(sickness_fte_days_available) over (partition by scenario, icb_code, period) as economy_days_available,
-        100.0 * sum(sickness_fte_days_lost) over (partition by scenario, period)
-            / nullif(sum(sickness_fte_days_available) over (partition by scenario, period), 0) as england_sickness_rate
+        -- exact sums: the same inputs give the same figures whatever order the rows come in
+        cast({{ exact_sum('ytd_actual_surplus') }} over (partition by scenario, icb_code, period) as double)
+            as economy_surplus,
+        cast({{ exact_sum('ytd_operating_income') }} over (partition by scenario, icb_code, period) as double)
+            as economy_income,
+        cast({{ exact_sum('sickness_fte_days_lost') }} over (partition by scenario, icb_code, period) as double)
+            as economy_days_lost,
+        cast({{ exact_sum('sickness_fte_days_available') }} over (partition by scenario, icb_code, period) as double)
+            as economy_days_available,
+        100.0 * cast({{ exact_sum('sickness_fte_days_lost') }} over (partition by scenario, period) as double)
+            / nullif(cast({{ exact_sum('sickness_fte_days_available') }} over (partition by scenario, period) as double), 0)
+            as england_sickness_rate
     from members
 ),
 
