@@ -246,6 +246,7 @@ def cmd_serve(args) -> int:
           f"  {base}/api/v1/organisations?type=trust\n"
           f"  {base}/api/v1/health-economies\n"
           f"  {base}/api/v1/data-quality  (what came in from each feed, what was refused and why)\n"
+          f"  {base}/api/v1/freshness  (each feed's newest release, or 'no releases')\n"
           f"  {base}/docs  (interactive OpenAPI documentation)\n"
           "Restricted data needs a key: `oversight keys create --role national|commissioner|provider`.\n"
           "The Dagster UI on the same data: `make dev`, then http://127.0.0.1:3000\n", flush=True)
