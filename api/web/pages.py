@@ -161,6 +161,11 @@ def _levels(snapshot, results: dict[str, Result], name: str = "methodology") -> 
     return {lv.level: lv.level_name for lv in body.levels}
 
 
+def _version(rows: list[dict], snapshot) -> str:
+    """The methodology version(s) the API's rows were scaled by (the snapshot's latest where there are none)."""
+    return ", ".join(sorted({r["methodology_version"] for r in rows})) or (snapshot.latest_methodology or "–")
+
+
 def _recent(periods) -> list[date]:
     return list(periods)[-HISTORY_MONTHS:]
 
@@ -272,7 +277,7 @@ async def england(request: Request, who: Visitor) -> Response:
     return await render(request, who, "england.html", gathered=gathered, title="England at a glance",
                         chart_list=[this_month, over_time, economy, finance, trend], period=period,
                         failing=[r for r in scale if r["level"] >= 3], scale=scale,
-                        freshness=gathered["freshness"], methodology_version=snapshot.latest_methodology)
+                        freshness=gathered["freshness"], methodology_version=_version(scale, snapshot))
 
 
 # --- health economies ----------------------------------------------------------------------------------------------
@@ -302,7 +307,8 @@ async def economies(request: Request, who: Visitor) -> Response:
         ["ICB", "name", "trusts on the scale", "at level 3 or above", "highest level"],
         [[e["code"], e["name"], e["on_scale"], e["failing"], e["highest"]] for e in listed])
     return await render(request, who, "economies.html", gathered=gathered, title="Health economies",
-                        chart_list=[chart], economies=listed, period=period)
+                        chart_list=[chart], economies=listed, period=period,
+                        methodology_version=_version(gathered["scale"], gathered.snapshot))
 
 
 async def economy(request: Request, who: Visitor, code: str) -> Response:

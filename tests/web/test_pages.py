@@ -131,6 +131,7 @@ def test_economies_list_each_economy_and_its_failing_trusts(site, visitor):
         members = [r for r in scale if r["icb_code"] == economy["code"]]
         assert int(cells[2]) == len(members)
         assert int(cells[3]) == sum(1 for r in members if r["level"] >= 3)
+    assert f"methodology {site.api('/failure-scale').json()['methodology_version']}" in page.inner_text("main .lede")
     page.click(f'tr[data-icb="{site.icb}"] th a')
     page.wait_for_load_state("networkidle")
     assert urlsplit(page.url).path == f"/economies/{site.icb}"
