@@ -539,7 +539,8 @@ async def what_if(request: Request, who: Visitor) -> Response:
     headers = {"content-type": "application/json"}
     transport = httpx.ASGITransport(app=request.app, client=(request.client.host if request.client else "127.0.0.1", 0))
     async with httpx.AsyncClient(transport=transport, base_url="http://pages.internal") as client:
-        answer = await client.post("/api/v1/methodology/what-if", json={"thresholds": thresholds},
+        answer = await client.post("/api/v1/methodology/what-if", json=what_if_request(
+                                       request.app, fields.get("version"), fields.get("period"), thresholds),
                                    headers=headers)
     try:
         body = answer.json()
@@ -547,6 +548,41 @@ async def what_if(request: Request, who: Visitor) -> Response:
         body = {"detail": answer.text[:2000]}
     return await methodology(request, who, what_if={"status": answer.status_code, "asked": thresholds,
                                                     "answer": body, "tables": _tables(body)})
+
+
+def what_if_request(app, version: str | None, period: str | None, thresholds: dict[str, float]) -> dict:
+    """The what-if request body, shaped by the endpoint's own request schema in the app's OpenAPI document (the
+    endpoint is another issue's, so the pages read its schema rather than assume it): its version field (a name
+    with "version" or "methodology") gets the version, a "period" field the month, and its object field (e.g.
+    "thresholds") the thresholds asked. Without a schema to read: {"methodology_version", "period", "thresholds"}."""
+    schema = _request_schema(app)
+    properties = schema.get("properties") or {}
+    if not properties:
+        body = {"methodology_version": version, "period": period, "thresholds": thresholds}
+        return {k: v for k, v in body.items() if v not in (None, "")}
+    body: dict = {}
+    components = app.openapi().get("components", {}).get("schemas", {})
+    for name, prop in properties.items():
+        prop = _deref(prop, components)
+        kinds = {prop.get("type")} | {_deref(x, components).get("type") for x in prop.get("anyOf", [])}
+        if ("version" in name or "methodology" in name) and version:
+            body[name] = version
+        elif name == "period" and period:
+            body[name] = period
+        elif "object" in kinds or "threshold" in name:
+            body[name] = thresholds
+    return body
+
+
+def _request_schema(app) -> dict:
+    operation = app.openapi().get("paths", {}).get("/api/v1/methodology/what-if", {}).get("post", {})
+    content = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+    return _deref(content.get("schema", {}), app.openapi().get("components", {}).get("schemas", {}))
+
+
+def _deref(schema: dict, components: dict) -> dict:
+    ref = schema.get("$ref", "")
+    return components.get(ref.rsplit("/", 1)[-1], {}) if ref.startswith("#/components/schemas/") else schema
 
 
 def _tables(body) -> list[dict]:
