@@ -331,7 +331,7 @@ def bars(chart_id: str, items: Sequence[tuple[str, float | None]], *, unit: str 
     zero = left + (0 - low) / span * (width - left - right)
     for i, (name, value) in enumerate(items):
         y = 8 + i * row
-        svg.text(left - 8, y + 16, name if len(name) <= 38 else name[:37] + "…", anchor="end", size=11)
+        svg.text(left - 8, y + 16, name if len(name) <= 33 else name[:32] + "…", anchor="end", size=11)  # fits 252px in capitals
         if value is None:
             svg.text(zero + 4, y + 16, "no figure", size=11, colour=MUTED)
             continue
