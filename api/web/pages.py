@@ -458,6 +458,14 @@ def _sickness_summary(rows: list[dict], england: float | None) -> str:
 
 # --- methodology ---------------------------------------------------------------------------------------------------
 
+def _moved(row: dict) -> str:
+    """A calibration scenario's name: the threshold and how it moved (the API's `move`: '10%' or 'one step';
+    methodology v1's snapshots say only the direction, ±10%)."""
+    sign = "+" if (row["direction"] or 0) > 0 else "−"
+    move = row.get("move") or "10%"
+    return f"{row['moved_threshold']} {sign}{'1 step' if move == 'one step' else move}"
+
+
 def what_if_endpoint(app) -> Any:
     """The API's what-if endpoint (issue 13: POST /api/v1/methodology/what-if), if this app has one."""
     for route in app.routes:
@@ -495,17 +503,16 @@ async def methodology(request: Request, who: Visitor, what_if: dict | None = Non
         period = rows[0]["period"] if rows else None
         top = rows[:12]
         chart_list.append(Chart(
-            f"calibration-{version}", f"Methodology {version}: trusts that move if a threshold moves ±10%"
+            f"calibration-{version}", f"Methodology {version}: trusts that move if one threshold moves"
                                       + (f", {month(period)}" if period else ""),
-            ("Trusts whose level would change if one calibrated threshold were 10% lower or higher, most first: "
-             + "; ".join(f"{r['moved_threshold']} {'+' if (r['direction'] or 0) > 0 else '−'}10%: "
-                         f"{r['trusts_moved']} ({r['trusts_moved_up']} up, {r['trusts_moved_down']} down)"
+            ("Trusts whose level would change if one calibrated threshold were lower or higher (by 10%, or by one "
+             "step where it counts whole things), most first: "
+             + "; ".join(f"{_moved(r)}: {r['trusts_moved']} ({r['trusts_moved_up']} up, {r['trusts_moved_down']} down)"
                          for r in top) + ".") if rows else "No calibration scenarios in this snapshot.",
-            charts.bars(f"calibration-{version}", [(f"{r['moved_threshold']} {'+' if (r['direction'] or 0) > 0 else '−'}"
-                                                    f"10%", r["trusts_moved"]) for r in top]) if top else None,
-            ["period", "scenario", "threshold", "direction", "baseline value", "scenario value", "trusts moved",
-             "moved up", "moved down", *[f"level {lv}" for lv in range(6)]],
-            [[r["period"], r["scenario"], r["moved_threshold"], r["direction"], r["baseline_value"],
+            charts.bars(f"calibration-{version}", [(_moved(r), r["trusts_moved"]) for r in top]) if top else None,
+            ["period", "scenario", "threshold", "direction", "moved by", "baseline value", "scenario value",
+             "trusts moved", "moved up", "moved down", *[f"level {lv}" for lv in range(6)]],
+            [[r["period"], r["scenario"], r["moved_threshold"], r["direction"], r.get("move"), r["baseline_value"],
               r["scenario_value"], r["trusts_moved"], r["trusts_moved_up"], r["trusts_moved_down"],
               *[r[f"trusts_at_level_{lv}"] for lv in range(6)]]
              for r in gathered[f"calibration:{version}"]]))
