@@ -273,6 +273,8 @@ def _cell(value) -> str:
 
 def test_a_revoked_key_ends_its_session(site, visitor):
     path = f"/trusts/{site.trust}"
+    page = visitor.visit(f"/sign-in?next={path}", shot="sign-in")
+    accessible(page, "/sign-in")
     page = visitor.sign_in(site.keys["revoked"], path)
     assert _finance_cells(page), "signed in as the trust"
     store = KeyStore(AccessDatabase(Settings(home=site.home).access_db), clock=lambda: datetime.now(timezone.utc))
@@ -284,6 +286,9 @@ def test_a_revoked_key_ends_its_session(site, visitor):
     page.click("form.sign-in button[type=submit]")
     page.wait_for_selector(".error-summary")
     assert "refused" in page.inner_text(".error-summary")
+    assert page.get_attribute("#key", "aria-invalid") == "true"
+    page.screenshot(path=str(SCREENSHOTS / "sign-in-refused.png"), full_page=True)
+    accessible(page, "/sign-in, a key refused")
 
 
 # --- methodology, data quality, the API's docs ---------------------------------------------------------------------
