@@ -466,12 +466,14 @@ def _moved(row: dict) -> str:
     return f"{row['moved_threshold']} {sign}{'1 step' if move == 'one step' else move}"
 
 
-def what_if_endpoint(app) -> Any:
-    """The API's what-if endpoint (issue 13: POST /api/v1/methodology/what-if), if this app has one."""
-    for route in app.routes:
-        if getattr(route, "path", None) == "/api/v1/methodology/what-if" and "POST" in getattr(route, "methods", ()):
-            return route
-    return None
+WHAT_IF = "/api/v1/methodology/what-if"
+
+
+def what_if_endpoint(app) -> dict | None:
+    """The API's what-if operation (issue 13: POST /api/v1/methodology/what-if) in the app's OpenAPI document, if
+    it has one. (Read from the document, not app.routes: FastAPI ≥ 0.16x keeps an included router's routes inside
+    it, not in app.routes.)"""
+    return app.openapi().get("paths", {}).get(WHAT_IF, {}).get("post")
 
 
 async def methodology(request: Request, who: Visitor, what_if: dict | None = None) -> Response:
@@ -546,7 +548,7 @@ async def what_if(request: Request, who: Visitor) -> Response:
     headers = {"content-type": "application/json"}
     transport = httpx.ASGITransport(app=request.app, client=(request.client.host if request.client else "127.0.0.1", 0))
     async with httpx.AsyncClient(transport=transport, base_url="http://pages.internal") as client:
-        answer = await client.post("/api/v1/methodology/what-if", json=what_if_request(
+        answer = await client.post(WHAT_IF, json=what_if_request(
                                        request.app, fields.get("version"), fields.get("period"), thresholds),
                                    headers=headers)
     try:
@@ -554,7 +556,8 @@ async def what_if(request: Request, who: Visitor) -> Response:
     except ValueError:
         body = {"detail": answer.text[:2000]}
     return await methodology(request, who, what_if={"status": answer.status_code, "asked": thresholds,
-                                                    "answer": body, "tables": _tables(body)})
+                                                    "answer": body, "tables": _tables(body),
+                                                    "facts": _facts(body)})
 
 
 def what_if_request(app, version: str | None, period: str | None, thresholds: dict[str, float]) -> dict:
@@ -582,7 +585,7 @@ def what_if_request(app, version: str | None, period: str | None, thresholds: di
 
 
 def _request_schema(app) -> dict:
-    operation = app.openapi().get("paths", {}).get("/api/v1/methodology/what-if", {}).get("post", {})
+    operation = what_if_endpoint(app) or {}
     content = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
     return _deref(content.get("schema", {}), app.openapi().get("components", {}).get("schemas", {}))
 
@@ -590,6 +593,13 @@ def _request_schema(app) -> dict:
 def _deref(schema: dict, components: dict) -> dict:
     ref = schema.get("$ref", "")
     return components.get(ref.rsplit("/", 1)[-1], {}) if ref.startswith("#/components/schemas/") else schema
+
+
+def _facts(body) -> list[tuple[str, Any]]:
+    """The answer's single values (e.g. trusts moved, the version and month), in its own order."""
+    if not isinstance(body, dict):
+        return []
+    return [(k, v) for k, v in body.items() if not isinstance(v, (list, dict))]
 
 
 def _tables(body) -> list[dict]:
