@@ -21,7 +21,15 @@ pytestmark = pytest.mark.slow
 
 def _rows(page, selector: str) -> dict[str, str]:
     """data-trust → data-level of the rows a selector finds."""
-    return {el.get_attribute("data-trust"): el.get_attribute("data-level") for el in page.query_selector_all(selector)}
+    return {code: level for code, (level, _, _) in _trusts(page, selector).items()}
+
+
+def _trusts(page, selector: str) -> dict[str, tuple[str, str, str]]:
+    """data-trust → (data-level, the trust's name as linked, its level badge's text) of the rows a selector finds,
+    read in one call (the text as held, also inside a closed <details>)."""
+    found = page.eval_on_selector_all(selector, """rows => rows.map(r => [r.dataset.trust, r.dataset.level,
+        r.querySelector("th a")?.textContent ?? "", r.querySelector(".level")?.textContent ?? ""])""")
+    return {code: (level, name, badge) for code, level, name, badge in found}
 
 
 def _table(page, chart_id: str) -> list[list[str]]:
@@ -48,12 +56,11 @@ def test_england_at_a_glance_shows_every_trust_at_its_level(site, visitor):
     accessible(page, "/")
     scale = _scale(site)
     assert scale and {r["period"] for r in scale} == {site.latest.isoformat()}
-    shown = _rows(page, "details.all-trusts tr[data-trust]")
-    assert shown == {r["code"]: str(r["level"]) for r in scale}
+    shown = _trusts(page, "details.all-trusts tr[data-trust]")       # (in a closed <details>: not rendered)
+    assert {code: level for code, (level, _, _) in shown.items()} == {r["code"]: str(r["level"]) for r in scale}
     for r in scale:
-        row = page.locator(f'details.all-trusts tr[data-trust="{r["code"]}"]')
-        assert row.locator("th a").text_content() == r["name"]        # (in a closed <details>: not rendered)
-        assert row.locator(".level").text_content().startswith(f"Level {r['level']}")
+        _, name, badge = shown[r["code"]]
+        assert name == r["name"] and badge.startswith(f"Level {r['level']}")
     failing = {r["code"] for r in scale if r["level"] >= 3}
     assert set(_rows(page, "section[aria-labelledby=failing] > .table-wrap tr[data-trust]")) == failing
     # this month's counts: the picture's text alternative, its table and its CSV all say the API's numbers
@@ -122,12 +129,13 @@ def test_economies_list_each_economy_and_its_failing_trusts(site, visitor):
     accessible(page, "/economies")
     economies = site.api("/health-economies", limit=1000).json()["items"]
     scale = _scale(site)
-    shown = page.query_selector_all("tr[data-icb]")
-    assert [r.get_attribute("data-icb") for r in shown] == sorted(e["code"] for e in economies)
+    shown = page.eval_on_selector_all("tr[data-icb]", """rows => rows.map(r => [r.dataset.icb,
+        r.querySelector("th a").innerText, [...r.querySelectorAll("td")].map(td => td.innerText.trim())])""")
+    assert [code for code, _, _ in shown] == sorted(e["code"] for e in economies)
+    by_code = {code: (name, cells) for code, name, cells in shown}
     for economy in economies:
-        row = page.locator(f'tr[data-icb="{economy["code"]}"]')
-        cells = [c.strip() for c in row.locator("td").all_inner_texts()]
-        assert row.locator("th a").inner_text() == economy["name"]
+        name, cells = by_code[economy["code"]]
+        assert name == economy["name"]
         members = [r for r in scale if r["icb_code"] == economy["code"]]
         assert int(cells[2]) == len(members)
         assert int(cells[3]) == sum(1 for r in members if r["level"] >= 3)
@@ -144,11 +152,12 @@ def test_an_economy_shows_its_trusts_their_levels_and_histories(site, visitor):
     view = site.api(f"/health-economies/{site.icb}/view").json()
     assert page.inner_text("h1") == view["name"]
     members = {m["code"]: m for m in view["members"]}
-    assert _rows(page, "section[aria-labelledby=members] tr[data-trust]") == {
+    shown = _trusts(page, "section[aria-labelledby=members] tr[data-trust]")
+    assert {code: level for code, (level, _, _) in shown.items()} == {
         code: str(m["level"]) for code, m in members.items()}
-    for code, m in members.items():
-        assert page.locator(f'section[aria-labelledby=members] tr[data-trust="{code}"] th a').inner_text() == m["name"]
-        assert page.locator(f'section[aria-labelledby=members] tr[data-trust="{code}"] a[href="/trusts/{code}"]').count()
+    assert {code: name for code, (_, name, _) in shown.items()} == {code: m["name"] for code, m in members.items()}
+    assert page.locator("section[aria-labelledby=members] tr[data-trust] th a[href^='/trusts/']").count() == \
+        len(members)
     assert f"Methodology {view['methodology_version']}" in page.inner_text("main .lede")
     # each member's latest level in the grid of the last 24 months is its level this month
     grid = {row.query_selector("th a").get_attribute("href").removeprefix("/trusts/"):
@@ -337,9 +346,9 @@ def test_the_api_docs_list_every_operation_offline(site, visitor):
     visitor.watch.check("/docs rendered")
     openapi = site.api("/openapi.json").json()
     operations = {(method.upper(), path) for path, methods in openapi["paths"].items() for method in methods}
-    shown = {(block.query_selector(".opblock-summary-method").inner_text(),
-              block.query_selector(".opblock-summary-path").get_attribute("data-path"))
-             for block in page.query_selector_all(".opblock")}
+    shown = {tuple(pair) for pair in page.eval_on_selector_all(".opblock", """blocks => blocks.map(b => [
+        b.querySelector(".opblock-summary-method").innerText,
+        b.querySelector(".opblock-summary-path").getAttribute("data-path")])""")}
     assert shown == operations
     page.screenshot(path=str(SCREENSHOTS / "docs.png"), full_page=True)
     accessible(page, "/docs")

@@ -6,6 +6,7 @@ window.addEventListener("load", function () {
     url: root.getAttribute("data-openapi-url"),
     dom_id: "#swagger-ui",
     validatorUrl: null,
+    defaultModelsExpandDepth: -1,   // no Schemas section at the foot: each operation shows its own
     deepLinking: false,   // its links would sit inside each operation's button (nested interactive controls)
     persistAuthorization: false,
     presets: [SwaggerUIBundle.presets.apis],
