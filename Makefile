@@ -14,7 +14,7 @@ export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 export OVERSIGHT_HOME ?= $(CURDIR)/data
 
-.PHONY: setup setup-spark run dev test test-spark bench bench-tools simulate clean
+.PHONY: setup setup-spark run dev test test-spark bench bench-tools browser simulate clean
 
 setup: $(STAMP)  ## idempotent install into .venv
 
@@ -39,7 +39,7 @@ run: setup  ## simulate the national dataset, run every asset, serve the API
 dev: setup  ## the Dagster UI on the same home (http://127.0.0.1:3000)
 	$(BIN)/oversight dev
 
-test: setup  ## the whole test suite but the Spark build (make test-spark)
+test: setup browser  ## the whole test suite but the Spark build (make test-spark)
 	$(BIN)/python -m pytest -q -m "not spark" --durations=15  # the slowest listed: keep the suite well under 15 min
 
 test-spark: setup-spark  ## the same dbt project built on Spark, checked mart by mart against DuckDB
@@ -54,6 +54,21 @@ bench-tools:  ## wrk, the HTTP load generator the API benchmark drives (Debian/U
 		{ $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update >/dev/null && \
 		  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y wrk; }; }
 	@command -v wrk >/dev/null || { echo "wrk could not be installed: install it with your package manager"; exit 1; }
+
+# The pages' browser tests drive Debian's Chromium (Playwright's own browser download cannot work offline).
+# Installed with apt where missing; where apt cannot be used (no apt-get, not root and no sudo) this says so and
+# the browser tests skip with that reason. An apt install that fails where apt could be used is an error.
+CHROMIUM ?= /usr/bin/chromium
+browser:  ## Debian's chromium for the browser tests (apt-get, installed if missing)
+	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
+	sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	if ! command -v apt-get >/dev/null || { [ -n "$$sudo" ] && ! sudo -n true 2>/dev/null; }; then \
+		echo "chromium not installed and apt-get cannot be used here: the browser tests (tests/web) will skip"; exit 0; fi; \
+	echo "installing chromium with apt-get (for the browser tests)"; \
+	$$sudo apt-get install -y --no-install-recommends chromium fonts-dejavu-core >/dev/null 2>&1 || \
+		{ $$sudo apt-get update >/dev/null && $$sudo apt-get install -y --no-install-recommends chromium fonts-dejavu-core >/dev/null; } || \
+		{ echo "apt-get could not install chromium"; exit 1; }; \
+	[ -x "$(CHROMIUM)" ] || { echo "chromium installed but $(CHROMIUM) is missing"; exit 1; }
 
 simulate: setup
 	$(BIN)/oversight simulate --scale national --seed 1 --out $(OVERSIGHT_HOME)/feeds

@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 from fastapi import Depends, FastAPI
 
-from api import problems
+from api import problems, web
 from api.access import RateLimiter, authenticate
 from api.audit import AuditLog
 from api.deps import Warehouse
@@ -44,8 +44,9 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] |
     """The app over `settings.home`. `clock` (UTC now) dates keys and audit records; tests pass their own."""
     settings = settings or Settings()
     clock = clock or (lambda: datetime.now(timezone.utc))
+    # FastAPI's own /docs and /redoc load their scripts from a CDN: the pages serve /docs offline instead (api/web)
     app = FastAPI(title="NHS Oversight Platform", version="1", description=DESCRIPTION,
-                  openapi_url=f"{API_PREFIX}/openapi.json")
+                  openapi_url=f"{API_PREFIX}/openapi.json", docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.warehouse = Warehouse(settings.serving_path.resolve())
     app.state.quality_dir = settings.quality_dir.resolve()
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] |
     for router in (trusts.router, failure_scale.router, health_economies.router, analysis.router,
                    organisations.router, data_quality.router, freshness.router, audit.router):
         app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(authenticate)])
+    web.install(app, app.openapi_url)   # the pages for people, the offline API docs
     return app
 
 

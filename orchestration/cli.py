@@ -240,6 +240,7 @@ def cmd_serve(args) -> int:
 
     base = f"http://{args.host}:{args.port}"
     print("The NHS Oversight Platform API is being served:\n"
+          f"  {base}/  (the pages: England, /economies, /trusts/CODE, /methodology, /quality; /sign-in with a key)\n"
           f"  {base}/api/v1/health\n"
           f"  {base}/api/v1/trusts  (every trust on the failure scale; /trusts/CODE its scorecard)\n"
           f"  {base}/api/v1/failure-scale/changes?since=YYYY-MM\n"
@@ -247,7 +248,7 @@ def cmd_serve(args) -> int:
           f"  {base}/api/v1/health-economies\n"
           f"  {base}/api/v1/data-quality  (what came in from each feed, what was refused and why)\n"
           f"  {base}/api/v1/freshness  (each feed's newest release, or 'no releases')\n"
-          f"  {base}/docs  (interactive OpenAPI documentation)\n"
+          f"  {base}/docs  (interactive OpenAPI documentation, offline)\n"
           "Restricted data needs a key: `oversight keys create --role national|commissioner|provider`.\n"
           "The Dagster UI on the same data: `make dev`, then http://127.0.0.1:3000\n", flush=True)
     return admin.serve(args.host, args.port, args.workers, args.access_log)

@@ -177,5 +177,6 @@ def summarise(report: Report, settings: Settings, log_path: Path) -> int:
         return 1
     state = f"published ({report.models_built} models rebuilt)" if report.rebuilt else "unchanged (nothing new)"
     print(f"\nDone. Snapshot {state}: {settings.serving_path}\n  warehouse (pipeline): {settings.warehouse_path}\n"
-          f"  data quality (GX Data Docs): {docs}\n  the whole log: {log_path}", flush=True)
+          f"  data quality: /quality once served (offline); GX Data Docs, styled from a CDN: {docs}\n"
+          f"  the whole log: {log_path}", flush=True)
     return 0
