@@ -36,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
                           help="also CQC social-care providers and locations (ids like 1-115574477)")
     simulate.add_argument("--all-months", action="store_true",
                           help="every month since 2014 and the workforce series from 2009 (for benchmarks; large)")
+    simulate.add_argument("--size", type=int, default=1, metavar="N",
+                          help="N times the ICBs, trusts and locations of the scale (1–20; for benchmarks)")
     simulate.add_argument("--workforce-from", type=int, metavar="YEAR",
                           help="start the cumulative workforce series in this year (default 2014; smaller, quicker)")
 
@@ -149,7 +151,8 @@ def cmd_simulate(args) -> int:
 
     summary = simulate(args.scale, args.seed, args.out, economy_strength=args.economy_strength, months=args.months,
                        all_months=args.all_months, finance_link=args.finance_link,
-                       with_social_care=args.with_social_care, workforce_from=args.workforce_from)
+                       with_social_care=args.with_social_care, workforce_from=args.workforce_from,
+                       size=args.size)
     print(json.dumps(summary, indent=2, default=str))
     return 0
 
