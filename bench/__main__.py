@@ -186,6 +186,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default=None, help="multiples of England for the growth curve (default 1,2,5,10; "
                                                       "quick: 1,2)")
     parser.add_argument("--home", type=Path, default=None, help="where the runs happen (default: a new temp dir)")
+    parser.add_argument("--readme", action="store_true", help="write the README's tables from a quick run too "
+                                                              "(they say which workload they measured)")
     args = parser.parse_args(argv)
     workload = QUICK if args.quick else FULL
     sizes = [int(s) for s in (args.sizes or ("1,2" if args.quick else "1,2,5,10")).split(",")]
@@ -223,15 +225,17 @@ def main(argv: list[str] | None = None) -> None:
     }
     results["targets"] = targets(results)
     tables = markdown(results)
-    if not args.quick:   # the README and results.json show the full run; quick figures go beside them
-        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-        TABLES.write_text(tables)
+    # results.json and the README show the full run; a quick run's figures go beside them, unless --readme
+    written = RESULTS if not args.quick else ROOT / "results-quick.json"
+    written.write_text(json.dumps(results, indent=2) + "\n")
+    written.with_suffix(".md").write_text(tables)
+    if not args.quick or args.readme:
+        if args.quick:
+            RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+            TABLES.write_text(tables)
         update_readme(tables)
-    else:
-        (ROOT / "results-quick.json").write_text(json.dumps(results, indent=2) + "\n")
-        (ROOT / "results-quick.md").write_text(tables)
     print(tables)
-    print(f"\nfigures: {RESULTS if not args.quick else ROOT / 'results-quick.json'}; the runs: {root}")
+    print(f"\nfigures: {written}; the runs: {root}")
 
 
 def targets(r: dict) -> dict:
