@@ -14,7 +14,7 @@ export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 export OVERSIGHT_HOME ?= $(CURDIR)/data
 
-.PHONY: setup setup-spark run dev test test-spark bench bench-tools browser simulate clean
+.PHONY: setup setup-spark run dev test test-spark bench bench-quick bench-tools browser simulate clean
 
 setup: $(STAMP)  ## idempotent install into .venv
 
@@ -45,8 +45,11 @@ test: setup browser  ## the whole test suite but the Spark build (make test-spar
 test-spark: setup-spark  ## the same dbt project built on Spark, checked mart by mart against DuckDB
 	$(BIN)/python -m pytest -q -m spark
 
-bench: setup bench-tools  ## speed and memory figures (see README)
+bench: setup bench-tools  ## speed and memory figures, each against a baseline beside it (writes bench/results.json, the README's tables)
 	$(BIN)/python -m bench
+
+bench-quick: setup bench-tools  ## the same steps on a small England and a year (minutes; bench/results-quick.json)
+	$(BIN)/python -m bench --quick
 
 bench-tools:  ## wrk, the HTTP load generator the API benchmark drives (Debian/Ubuntu package, installed if missing)
 	@command -v wrk >/dev/null || { echo "installing wrk with apt-get"; \

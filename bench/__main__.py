@@ -1,21 +1,33 @@
-"""`make bench`: time and peak memory of the main paths on the national simulated dataset.
+"""`make bench`: time and peak memory of the main paths, each as a ratio against a baseline measured in the same run.
 
-Each step runs in its own process so its peak RSS is its own. Results go to bench/results/latest.json and are
-printed as a Markdown table for the README.
+    python -m bench                 # the full workloads: national England with its whole history, then 2×, 5×, 10×
+    python -m bench --quick         # the same steps on a small England with a year of history (a few minutes)
+    python -m bench --sizes 1,2     # which multiples of England the growth curve runs
+
+Each step runs in its own process so its peak RSS is its own. Writes bench/results.json (the figures the README names,
+with the date, workload, commit and machine), bench/results.md (the tables), and the README's tables between the
+`bench:start` and `bench:end` markers, so that the README shows what the last full run measured.
 """
+from __future__ import annotations
+
+import argparse
 import json
 import os
 import platform
+import re
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 OVERSIGHT = [sys.executable, "-m", "orchestration.cli"]
-RESULTS = Path(__file__).parent / "results" / "latest.json"
+ROOT = Path(__file__).resolve().parent
+RESULTS, TABLES, README = ROOT / "results.json", ROOT / "results.md", ROOT.parent / "README.md"
 AS_AT = "2026-12-01"   # every run of the bench as at one day: the same inputs give the same work
 
 
@@ -27,8 +39,25 @@ proc = subprocess.run(sys.argv[1:], capture_output=True, text=True)
 seconds = time.perf_counter() - start
 peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 print(json.dumps({"rc": proc.returncode, "seconds": seconds, "peak_rss_mb": peak, "stderr": proc.stderr[-3000:],
-                  "stdout": proc.stdout[-3000:]}))
+                  "stdout": proc.stdout[-2000000:]}))
 """
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What `oversight simulate` writes for a run of the bench."""
+    name: str
+    scale: str
+    simulate: tuple[str, ...]
+
+    def argv(self, out: Path, size: int = 1) -> list[str]:
+        return [*OVERSIGHT, "simulate", "--scale", self.scale, "--seed", "1", "--out", str(out),
+                "--size", str(size), *self.simulate]
+
+
+FULL = Workload("national, whole history (every monthly release since 2014, the workforce series from 2009, every "
+                "TAC year, social-care locations)", "national", ("--all-months", "--with-social-care"))
+QUICK = Workload("small, a year of history (quick mode)", "small", ("--months", "12", "--workforce-from", "2025"))
 
 
 def timed(argv: list[str], env: dict, keep_stdout: bool = False) -> dict:
@@ -36,104 +65,249 @@ def timed(argv: list[str], env: dict, keep_stdout: bool = False) -> dict:
     proc = subprocess.run([sys.executable, "-c", WRAPPER, *argv], env=env, capture_output=True, text=True)
     outcome = json.loads(proc.stdout.strip().splitlines()[-1])
     if outcome["rc"] != 0:
-        sys.exit(f"bench step failed: {' '.join(argv)}\n{outcome['stderr']}")
+        sys.exit(f"bench step failed: {' '.join(argv)}\n{outcome['stdout'][-3000:]}\n{outcome['stderr']}")
     figures = {"seconds": round(outcome["seconds"], 2), "peak_rss_mb": round(outcome["peak_rss_mb"], 1)}
     return {**figures, "stdout": outcome["stdout"]} if keep_stdout else figures
 
 
-def _models_rebuilt(stdout: str) -> int:
-    """From `oversight run`'s last line: "Snapshot published (N models rebuilt)", or nothing new."""
-    import re
+def run_figures(step: dict) -> dict:
+    """From `oversight run`'s output: the models rebuilt, and the releases and rows it stored (the work)."""
+    stdout = step.pop("stdout")
     found = re.search(r"\((\d+) models rebuilt\)", stdout)
-    return int(found.group(1)) if found else 0
+    stored = [int(n) for n in re.findall(r"stored (\d+) of \d+ rows", stdout)]
+    return {**step, "models_rebuilt": int(found.group(1)) if found else 0, "releases_stored": len(stored),
+            "rows_stored": sum(stored)}
 
 
-def api_latency(env: dict, path: str, requests: int = 200) -> dict:
+def hold_back_last_sickness_release(feeds: Path) -> callable:
+    """Hide the newest sickness release from the mirror's index; returns what puts it back (a new month arriving)."""
+    index_path = feeds / "workforce/sickness/releases.json"
+    index = json.loads(index_path.read_text())
+    newest = max(index["releases"], key=lambda r: r["release"])
+    index_path.write_text(json.dumps({**index, "releases": [r for r in index["releases"] if r is not newest]}))
+    return lambda: index_path.write_text(json.dumps(index))
+
+
+def pipeline(home: Path, env: dict, workload: Workload, quick: bool) -> dict:
+    """First run, the transforms' baseline beside it, a no-op re-run and a new month of one feed, in one home."""
+    feeds = home / "feeds"
+    figures = {"simulate": timed(workload.argv(feeds), env)}
+    put_back = hold_back_last_sickness_release(feeds)
+    run = [*OVERSIGHT, "run", "--as-at", AS_AT]
+    mirror = {**env, "OVERSIGHT_HOME": str(home), "OVERSIGHT_FEEDS_URL": feeds.as_uri()}
+    figures["first_run"] = run_figures(timed(run, mirror, keep_stdout=True))
+    from bench.baseline import compile_models
+    models = home / "baseline-models.json"
+    models.write_text(json.dumps(compile_models(home, mirror, AS_AT)))
+    baseline = timed([sys.executable, "-m", "bench.baseline", "--home", str(home), "--models", str(models)], mirror,
+                     keep_stdout=True)
+    built = json.loads(baseline.pop("stdout").strip().splitlines()[-1])
+    figures["baseline"] = {**baseline, "sql_seconds": built["seconds"], "marts": len(built["marts"])}
+    _same_marts(home, built["marts"])
+    figures["noop_run"] = run_figures(timed(run, mirror, keep_stdout=True))
+    put_back()
+    figures["one_new_month"] = run_figures(timed(run, mirror, keep_stdout=True))
+    return figures
+
+
+def _same_marts(home: Path, counts: dict[str, int]) -> None:
+    """The baseline built what the pipeline built: every mart, with as many rows (the data-quality report excepted:
+    it reads the run's own log, which grows after the build)."""
+    import duckdb
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as db:
+        for mart, rows in counts.items():
+            if mart != "rpt_data_quality":
+                ours = db.execute(f'SELECT count(*) FROM marts."{mart}"').fetchone()[0]
+                if ours != rows:
+                    sys.exit(f"the baseline's {mart} has {rows} rows, the pipeline's {ours}: not the same work")
+
+
+def growth(root: Path, env: dict, workload: Workload, sizes: list[int], first: dict) -> list[dict]:
+    """The first run of the workload at each multiple of England (1× is the run above), with the work it did."""
+    points = []
+    for size in sizes:
+        if size == 1:
+            run = first
+        else:
+            home = root / f"x{size}"
+            timed(workload.argv(home / "feeds", size), env)
+            mirror = {**env, "OVERSIGHT_HOME": str(home), "OVERSIGHT_FEEDS_URL": (home / "feeds").as_uri()}
+            run = run_figures(timed([*OVERSIGHT, "run", "--as-at", AS_AT], mirror, keep_stdout=True))
+        points.append({"size": size, "seconds": run["seconds"], "peak_rss_mb": run["peak_rss_mb"],
+                       "releases": run["releases_stored"], "rows": run["rows_stored"],
+                       "seconds_per_million_rows": round(run["seconds"] / max(run["rows_stored"], 1) * 1e6, 2)})
+    return points
+
+
+def api_export(home: Path, env: dict) -> dict:
+    """Megabytes a second of the largest CSV export (every trust-month of the failure scale), one client."""
     import httpx
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = subprocess.Popen([*OVERSIGHT, "serve", "--port", str(port)], env=env,
+    server = subprocess.Popen([*OVERSIGHT, "serve", "--port", str(port)], env={**env, "OVERSIGHT_HOME": str(home)},
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if client.get("/api/v1/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.2)
-            samples = []
-            for _ in range(requests):
-                start = time.perf_counter()
-                response = client.get(path)
-                samples.append((time.perf_counter() - start) * 1000)
-                assert response.status_code == 200
+        url = f"http://127.0.0.1:{port}/api/v1/failure-scale"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                sys.exit("the API did not start for the export benchmark")
+            time.sleep(0.2)
+        samples, size = [], 0
+        for _ in range(6):
+            start = time.perf_counter()
+            response = httpx.get(url, params={"format": "csv"}, timeout=120)
+            response.raise_for_status()
+            samples.append(time.perf_counter() - start)
+            size = len(response.content)
     finally:
         server.terminate()
-        server.wait(timeout=10)
-    samples.sort()
-    return {"requests": requests, "p50_ms": round(statistics.median(samples), 2),
-            "p95_ms": round(samples[int(0.95 * len(samples)) - 1], 2)}
+        server.wait(timeout=20)
+    seconds = statistics.median(samples[1:])          # the first answer computes it; the rest are served
+    return {"bytes": size, "seconds": round(seconds, 4), "mb_s": round(size / 2**20 / seconds, 1),
+            "first_seconds": round(samples[0], 3)}
 
 
-def main() -> None:
-    home = Path(tempfile.mkdtemp(prefix="oversight-bench-"))
+def commit() -> str:
+    found = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    return (found.stdout.strip() or "unknown") + ("+changes" if dirty else "")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a small England and a year: minutes, for development")
+    parser.add_argument("--sizes", default=None, help="multiples of England for the growth curve (default 1,2,5,10; "
+                                                      "quick: 1,2)")
+    parser.add_argument("--home", type=Path, default=None, help="where the runs happen (default: a new temp dir)")
+    parser.add_argument("--readme", action="store_true", help="write the README's tables from a quick run too "
+                                                              "(they say which workload they measured)")
+    args = parser.parse_args(argv)
+    workload = QUICK if args.quick else FULL
+    sizes = [int(s) for s in (args.sizes or ("1,2" if args.quick else "1,2,5,10")).split(",")]
+    root = args.home or Path(tempfile.mkdtemp(prefix="oversight-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("OVERSIGHT_")}
-    env["OVERSIGHT_HOME"] = str(home)
-    results = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()}}
-    results["simulate_national"] = timed([*OVERSIGHT, "simulate", "--scale", "national", "--seed", "1",
-                                          "--out", str(home / "feeds")], env)
-    results["check_feed_etr_national"] = timed([*OVERSIGHT, "check-feed", "ods-trusts",
-                                                str(home / "feeds/ods/etr.csv")], env)
-    # The last sickness release held back, so that a new month of one feed can arrive after the first run.
-    index_path = home / "feeds/workforce/sickness/releases.json"
-    index = json.loads(index_path.read_text())
-    held_back = sorted(index["releases"], key=lambda r: r["release"])[-1]
-    index_path.write_text(json.dumps({**index, "releases": [r for r in index["releases"] if r is not held_back]}))
-    run = [*OVERSIGHT, "run", "--as-at", AS_AT]
-    env_mirror = {**env, "OVERSIGHT_FEEDS_URL": (home / "feeds").as_uri()}
-    results["pipeline_run_national"] = timed(run, env_mirror, keep_stdout=True)
-    # Baseline beside it: the same command with nothing new (every release re-checked, nothing rebuilt) …
-    results["pipeline_rerun_nothing_new"] = timed(run, env_mirror, keep_stdout=True)
-    # … and with one new month of one feed: what depends on it is rebuilt, the rest left as it is.
-    index_path.write_text(json.dumps(index))
-    results["pipeline_run_one_new_sickness_month"] = timed(run, env_mirror, keep_stdout=True)
-    for step in ("pipeline_run_national", "pipeline_rerun_nothing_new", "pipeline_run_one_new_sickness_month"):
-        stdout = results[step].pop("stdout")
-        results[step]["models_rebuilt"] = _models_rebuilt(stdout)
-        results[step]["ratio_to_first_run"] = round(results[step]["seconds"]
-                                                    / results["pipeline_run_national"]["seconds"], 3)
+    home = root / "x1"
+    started = datetime.now(timezone.utc)
+    steps = pipeline(home, env, workload, args.quick)
     from bench.staff_group_ingest import run as staff_group_ingest
-    results["staff_group_release_3m_rows"] = staff_group_ingest(home / "staff_group_bench", env)
-    results["api_organisations_trusts_page_1000"] = api_latency(
-        env, "/api/v1/organisations?type=trust&limit=1000")
-    results["api_health_economies"] = api_latency(env, "/api/v1/health-economies?limit=50")
-    results["api_data_quality"] = api_latency(env, "/api/v1/data-quality")
-    from bench.api_load import RESULTS as LOAD_RESULTS
+    ingest = staff_group_ingest(root / "ingest", env, quick=args.quick)
     from bench.api_load import run as api_load
-    load = api_load(home, env)             # wrk, 50 connections, beside a bare FastAPI endpoint
-    LOAD_RESULTS.write_text(json.dumps(load, indent=2) + "\n")
-    results["api_load"] = {name: {k: v for k, v in figure.items() if k != "rounds"}
-                           for name, figure in load.items() if name not in ("criteria", "setup")}
-    results["api_load_criteria"] = load["criteria"]
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
-    print("\n| step | figure |\n|---|---|")
-    for step, figure in results.items():
-        if step not in ("machine", "api_load", "api_load_criteria"):
-            print(f"| {step} | " + ", ".join(f"{k} {v}" for k, v in figure.items()) + " |")
-    print("\n| API under load (wrk, 50 connections) | requests/s | p50 | p99 | vs bare: throughput, p99 |\n|---|---|---|---|---|")
-    for name, figure in results["api_load"].items():
-        ratios = (f"{figure['throughput_vs_bare']}×, {figure['p99_vs_bare']}×" if "throughput_vs_bare" in figure
-                  else "baseline")
-        print(f"| {name} | {figure['requests_per_s']:,.0f} | {figure['p50_ms']} ms | {figure['p99_ms']} ms | {ratios} |")
-    print("\nbench/results/latest.json holds every figure; README shows them with this command.")
+    load = api_load(home, env, seconds=3 if args.quick else 10, rounds_run=1 if args.quick else 3)
+    export = api_export(home, env)
+    points = growth(root, env, workload, sizes, steps["first_run"])
+    first, baseline = steps["first_run"], steps["baseline"]
+    results = {
+        "date": started.date().isoformat(), "workload": workload.name, "scale": workload.scale, "quick": args.quick,
+        "commit": commit(),
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "pipeline_s": first["seconds"], "pipeline_baseline_s": baseline["seconds"],
+        "pipeline_ratio": round(first["seconds"] / baseline["seconds"], 2),
+        "incremental_s": steps["one_new_month"]["seconds"], "noop_s": steps["noop_run"]["seconds"],
+        "peak_rss_mb": first["peak_rss_mb"],
+        "peak_rss_mb_10x": next((p["peak_rss_mb"] for p in points if p["size"] == 10), None),
+        "ingest_ratio_vs_pandas": round(ingest["ours"]["seconds"] / ingest["pandas"]["seconds"], 2),
+        "ingest_ratio_vs_duckdb": round(ingest["ours"]["seconds"] / ingest["duckdb"]["seconds"], 2),
+        "api_p50_ms": load["failure_scale_list"]["p50_ms"], "api_p99_ms": load["failure_scale_list"]["p99_ms"],
+        "api_rps": load["failure_scale_list"]["requests_per_s"], "api_rps_bare": load["bare_async"]["requests_per_s"],
+        "export_mb_s": export["mb_s"],
+        "growth": points,
+        "steps": steps, "ingest": ingest, "export": export,
+        "api_load": {name: {k: v for k, v in figure.items() if k != "rounds"}
+                     for name, figure in load.items() if name not in ("criteria", "setup")},
+        "api_load_setup": load["setup"],
+    }
+    results["targets"] = targets(results)
+    tables = markdown(results)
+    # results.json and the README show the full run; a quick run's figures go beside them, unless --readme
+    written = RESULTS if not args.quick else ROOT / "results-quick.json"
+    written.write_text(json.dumps(results, indent=2) + "\n")
+    written.with_suffix(".md").write_text(tables)
+    if not args.quick or args.readme:
+        if args.quick:
+            RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+            TABLES.write_text(tables)
+        update_readme(tables)
+    print(tables)
+    print(f"\nfigures: {written}; the runs: {root}")
+
+
+def targets(r: dict) -> dict:
+    """Issue 15's targets, each met or not, as measured."""
+    linear = [p["seconds_per_million_rows"] for p in r["growth"]]
+    return {
+        "pipeline_within_2x_of_baseline": r["pipeline_ratio"] <= 2,
+        "peak_under_4gb_at_10x": None if r["peak_rss_mb_10x"] is None else r["peak_rss_mb_10x"] < 4096,
+        "cost_no_faster_than_work": all(later <= earlier * 1.25 for earlier, later in zip(linear, linear[1:])),
+        "new_month_under_30s": r["incremental_s"] < 30,
+        "noop_under_10s": r["noop_s"] < 10,
+        "ingest_faster_than_pandas": r["ingest_ratio_vs_pandas"] < 1,
+        "ingest_within_2x_of_duckdb": r["ingest_ratio_vs_duckdb"] <= 2,
+    }
+
+
+def markdown(r: dict) -> str:
+    s, ingest = r["steps"], r["ingest"]
+    yes = {True: "met", False: "**missed**", None: "not run"}
+    lines = [
+        f"Measured {r['date']} at commit {r['commit']} on {r['machine']['cpus']} cores (Python "
+        f"{r['machine']['python']}): {r['workload']}. Command: `make bench`"
+        + (" (quick mode: `.venv/bin/python -m bench --quick`)" if r["quick"] else "") + ".",
+        "",
+        "| step | wall time | peak memory | against its baseline |",
+        "|---|---|---|---|",
+        f"| simulate the workload | {s['simulate']['seconds']} s | {s['simulate']['peak_rss_mb']:.0f} MB | |",
+        f"| `oversight run`, first run: {s['first_run']['releases_stored']} releases and files, "
+        f"{s['first_run']['rows_stored']:,} rows stored, {s['first_run']['models_rebuilt']} models built, "
+        f"checked and published | {r['pipeline_s']} s | {r['peak_rss_mb']:.0f} MB | "
+        f"{r['pipeline_ratio']}× the transforms' baseline |",
+        f"| baseline: the {s['baseline']['marts']} marts by the same SQL run bare in DuckDB from the stored Parquet "
+        f"(`bench/baseline.py`) | {r['pipeline_baseline_s']} s (SQL {s['baseline']['sql_seconds']} s) | "
+        f"{s['baseline']['peak_rss_mb']:.0f} MB | 1× |",
+        f"| the same `oversight run` again, nothing new | {r['noop_s']} s | {s['noop_run']['peak_rss_mb']:.0f} MB | "
+        f"{round(r['noop_s'] / r['pipeline_s'], 3)}× the first run |",
+        f"| … after one new sickness month: stored, {s['one_new_month']['models_rebuilt']} models rebuilt, "
+        f"published | {r['incremental_s']} s | {s['one_new_month']['peak_rss_mb']:.0f} MB | "
+        f"{round(r['incremental_s'] / r['pipeline_s'], 3)}× the first run |",
+        f"| a cumulative workforce release, {ingest['rows']:,} rows ({ingest['csv_mb']} MB CSV): parse, every row "
+        f"rule, Parquet | {ingest['ours']['seconds']} s | {ingest['ours']['peak_rss_mb']:.0f} MB | "
+        f"{r['ingest_ratio_vs_pandas']}× pandas, {r['ingest_ratio_vs_duckdb']}× DuckDB |",
+        f"| … `pandas.read_csv` of the same (reading only) | {ingest['pandas']['seconds']} s | "
+        f"{ingest['pandas']['peak_rss_mb']:.0f} MB | baseline |",
+        f"| … DuckDB's `read_csv` of the same, unzipped (reading only) | {ingest['duckdb']['seconds']} s | "
+        f"{ingest['duckdb']['peak_rss_mb']:.0f} MB | baseline |",
+        f"| `GET /api/v1/failure-scale` under load (wrk, 50 connections) | p50 {r['api_p50_ms']} ms, p99 "
+        f"{r['api_p99_ms']} ms, {r['api_rps']:,.0f} requests/s | | {round(r['api_rps'] / r['api_rps_bare'], 2)}× a "
+        f"bare FastAPI endpoint's {r['api_rps_bare']:,.0f} requests/s |",
+        f"| the failure scale as CSV, every trust-month ({r['export']['bytes'] / 2**20:.1f} MB), one client | "
+        f"{r['export_mb_s']} MB/s | | |",
+        "",
+        "How cost grows with the work (the first run of the same workload at N times England's organisations):",
+        "",
+        "| England × | releases | rows stored | wall time | peak memory | seconds per million rows |",
+        "|---|---|---|---|---|---|",
+        *[f"| {p['size']}× | {p['releases']} | {p['rows']:,} | {p['seconds']} s | {p['peak_rss_mb']:.0f} MB | "
+          f"{p['seconds_per_million_rows']} |" for p in r["growth"]],
+        "",
+        "Targets (issue 15): " + "; ".join(f"{name.replace('_', ' ')}: {yes[met]}"
+                                           for name, met in r["targets"].items()) + ".",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def update_readme(tables: str) -> None:
+    text = README.read_text()
+    start, end = "<!-- bench:start (written by make bench) -->", "<!-- bench:end -->"
+    if start not in text or end not in text:
+        sys.exit(f"README.md has no {start} … {end} section to write the tables into")
+    before, rest = text.split(start, 1)
+    README.write_text(before + start + "\n" + tables + rest[rest.index(end):])
 
 
 if __name__ == "__main__":

@@ -72,7 +72,7 @@ def wrk(url: str, headers: dict | None = None, seconds: int = SECONDS) -> dict:
     return figures
 
 
-def run(home: Path, env: dict) -> dict:
+def run(home: Path, env: dict, seconds: int = SECONDS, rounds_run: int = ROUNDS) -> dict:
     env = {**env, "OVERSIGHT_HOME": str(home), "OVERSIGHT_API_RATE_LIMIT": "0"}   # 50 clients would hit the limit
     python = sys.executable
     api_port, bare_port = _port(), _port()
@@ -98,9 +98,9 @@ def run(home: Path, env: dict) -> dict:
             httpx.get(url, headers=headers, timeout=60).raise_for_status()
             wrk(url, headers, seconds=2)
         rounds = {name: [] for name in targets}
-        for _ in range(ROUNDS):                                  # alternate, so that load elsewhere hits all alike
+        for _ in range(rounds_run):                                  # alternate, so that load elsewhere hits all alike
             for name, (url, headers) in targets.items():
-                rounds[name].append(wrk(url, headers))
+                rounds[name].append(wrk(url, headers, seconds=seconds))
     finally:
         for server in (api, bare):
             server.terminate()
@@ -119,8 +119,8 @@ def run(home: Path, env: dict) -> dict:
     figures["criteria"] = {name: {"throughput_at_least_half": figures[name]["throughput_vs_bare"] >= 0.5,
                                   "p99_within_twice": figures[name]["p99_vs_bare"] <= 2.0}
                            for name in ("scorecard", "failure_scale_list")}
-    figures["setup"] = {"tool": f"wrk -t{THREADS} -c{CONNECTIONS} -d{SECONDS}s --timeout 10s --latency",
-                        "rounds": ROUNDS,
+    figures["setup"] = {"tool": f"wrk -t{THREADS} -c{CONNECTIONS} -d{seconds}s --timeout 10s --latency",
+                        "rounds": rounds_run,
                         "statistic": "median of the rounds", "servers": "uvicorn, 1 worker each, no access log",
                         "scorecard_trust": trust, "cpus": os.cpu_count()}
     return figures

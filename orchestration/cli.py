@@ -36,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
                           help="also CQC social-care providers and locations (ids like 1-115574477)")
     simulate.add_argument("--all-months", action="store_true",
                           help="every month since 2014 and the workforce series from 2009 (for benchmarks; large)")
+    simulate.add_argument("--size", type=int, default=1, metavar="N",
+                          help="N times the ICBs, trusts and locations of the scale (1–20; for benchmarks)")
     simulate.add_argument("--workforce-from", type=int, metavar="YEAR",
                           help="start the cumulative workforce series in this year (default 2014; smaller, quicker)")
 
@@ -59,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("run", help="simulate feeds if none are configured, then materialise every asset")
     run.add_argument("--scale", choices=["small", "national"], default="national")
     run.add_argument("--seed", type=int, default=1)
+    run.add_argument("--engine", choices=["duckdb", "spark"], default=None,
+                     help="what builds the models: duckdb (default) or spark (dbt-spark; `make setup-spark`); the "
+                          "snapshot the API serves is the same either way (default: OVERSIGHT_ENGINE, else duckdb)")
     run.add_argument("--as-at", type=date.fromisoformat, metavar="YYYY-MM-DD",
                      help="the run's \"today\" for every rule that needs one (future dates, open and closed "
                           "trusts, the months reported): the same inputs and date give the same marts (default: "
@@ -88,9 +93,16 @@ def main(argv: list[str] | None = None) -> int:
     dev = commands.add_parser("dev", help="the Dagster UI on the same home")
     dev.add_argument("--port", type=int, default=3000)
 
+    compare = commands.add_parser("compare-snapshots", help="two serving snapshots table by table (exit 1 if they "
+                                                            "differ): the same tables, columns, types and rows")
+    compare.add_argument("left", type=Path)
+    compare.add_argument("right", type=Path)
+    compare.add_argument("--digits", type=int, default=10, help="significant digits floats must agree to")
+
     args = parser.parse_args(argv)
     return {"simulate": cmd_simulate, "check-feed": cmd_check_feed, "run": cmd_run,
-            "serve": cmd_serve, "feed-server": cmd_feed_server, "dev": cmd_dev, "keys": cmd_keys}[args.command](args)
+            "serve": cmd_serve, "feed-server": cmd_feed_server, "dev": cmd_dev, "keys": cmd_keys,
+            "compare-snapshots": cmd_compare_snapshots}[args.command](args)
 
 
 def _add_keys_parser(commands) -> None:
@@ -139,7 +151,8 @@ def cmd_simulate(args) -> int:
 
     summary = simulate(args.scale, args.seed, args.out, economy_strength=args.economy_strength, months=args.months,
                        all_months=args.all_months, finance_link=args.finance_link,
-                       with_social_care=args.with_social_care, workforce_from=args.workforce_from)
+                       with_social_care=args.with_social_care, workforce_from=args.workforce_from,
+                       size=args.size)
     print(json.dumps(summary, indent=2, default=str))
     return 0
 
@@ -225,10 +238,38 @@ def prepare_home(scale: str = "national", seed: int = 1):
 
 
 def cmd_run(args) -> int:
+    if args.engine:
+        os.environ["OVERSIGHT_ENGINE"] = args.engine  # before the code location loads: dbt's target follows it
+    from orchestration.engine import EngineUnavailable
+    from orchestration.settings import Settings
+    try:
+        Settings.from_env().engine.check_available()
+    except (EngineUnavailable, ValueError) as exc:
+        print(f"oversight run: {exc}", file=sys.stderr)
+        return 2
     settings = prepare_home(args.scale, args.seed)
     from orchestration.launch import run
 
     return run(settings, args.as_at or _today())
+
+
+def cmd_compare_snapshots(args) -> int:
+    from orchestration.compare import compare_snapshots
+
+    try:
+        differences = compare_snapshots(args.left, args.right, digits=args.digits)
+    except (FileNotFoundError, duckdb_error()) as exc:
+        print(f"oversight compare-snapshots: {exc}", file=sys.stderr)
+        return 2
+    for difference in differences:
+        print(difference)
+    print(f"{len(differences)} differences" if differences else "the snapshots hold the same tables and rows")
+    return 1 if differences else 0
+
+
+def duckdb_error() -> type[Exception]:
+    import duckdb
+    return duckdb.Error
 
 
 def cmd_serve(args) -> int:

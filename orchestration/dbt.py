@@ -36,9 +36,12 @@ def _manifest_is_stale(manifest: Path) -> bool:
 
 
 def project_fingerprint() -> str:
-    """A hash of every file of the dbt project: a snapshot built by other models is not today's build."""
+    """The engine and a hash of every file of the dbt project: a snapshot built by other models, or on another
+    engine, is not this build."""
     import hashlib
-    digest = hashlib.sha256()
+
+    from orchestration.settings import Settings
+    digest = hashlib.sha256(Settings.from_env().engine.name.encode() + b"\0")
     files = [DBT_PROJECT_DIR / "dbt_project.yml"]
     for folder in ("models", "macros", "tests", "seeds"):
         files += [p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file()]
@@ -98,7 +101,9 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         from orchestration.feeds.holdings import prepare_sources
         from orchestration.settings import Settings
 
-        prepare_sources(Settings.from_env())  # every source readable: a series with no release is empty, typed
+        settings = Settings.from_env()
+        settings.engine.check_available()
+        prepare_sources(settings)  # every source readable: a series with no release is empty, typed
         # dbt's own log goes to the run's log (debug), not the console: a person sees the models' count
         with contextlib.redirect_stdout(_LogWriter(context.log)):
             yield from dbt.cli(["build", "--vars", dbt_vars(as_at_of(context))], context=context).stream()
@@ -127,4 +132,7 @@ def dbt_vars(as_at) -> str:
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project, dbt_executable=str(DBT_EXECUTABLE))
+    """dbt on the engine OVERSIGHT_ENGINE names (its target in profiles.yml): DuckDB, or Spark."""
+    from orchestration.settings import Settings
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=str(DBT_EXECUTABLE),
+                          target=Settings.from_env().engine.dbt_target)

@@ -23,6 +23,7 @@ from orchestration.feeds.assets import AS_AT_TAG, listed_keys, partitions, relea
 from orchestration.feeds.catalog import SERIES
 from orchestration.feeds.spec import ApiFeed
 from orchestration.progress import run_config
+from orchestration.publish import SERVING_KEY
 from orchestration.settings import Settings
 
 
@@ -132,7 +133,7 @@ def run(settings: Settings, as_at: date) -> int:
     tags = {AS_AT_TAG: as_at.isoformat()}
     report = Report()
     refresh = defs.resolve_job_def(REFRESH_JOB)
-    print(f"oversight run as at {as_at} — the whole log: {log_path}", flush=True)
+    print(f"oversight run as at {as_at}, models on {settings.engine.name} — the whole log: {log_path}", flush=True)
     with dg.DagsterInstance.get() as instance:
         print("1/3 reference files (ODS, ONS)", flush=True)
         graph = defs.resolve_asset_graph()
@@ -154,7 +155,13 @@ def run(settings: Settings, as_at: date) -> int:
             result = refresh.execute_in_process(instance=instance, asset_selection=list(selection.resolve(graph)),
                                                 tags=tags, run_config=config, raise_on_error=False)
             report.add(result, "build")
-            report.rebuilt = True
+            report.rebuilt = any(e.event_type_value == "ASSET_MATERIALIZATION" and
+                                 e.event_specific_data.materialization.asset_key == dg.AssetKey(SERVING_KEY)
+                                 for e in result.all_events)
+            if result.success and not report.rebuilt:  # a step skipped for want of an output, say: not published
+                report.refused.append("build")
+                report.failures.append("build: the snapshot was not published (a step it depends on gave no "
+                                       "result; see the log)")
             report.models_built = sum(1 for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"
                                       and e.step_key == "warehouse_models")
     return summarise(report, settings, log_path)
@@ -176,7 +183,8 @@ def summarise(report: Report, settings: Settings, log_path: Path) -> int:
               f"/api/v1/data-quality, the Data Docs at {docs}, and the whole log at {log_path}", file=sys.stderr)
         return 1
     state = f"published ({report.models_built} models rebuilt)" if report.rebuilt else "unchanged (nothing new)"
-    print(f"\nDone. Snapshot {state}: {settings.serving_path}\n  warehouse (pipeline): {settings.warehouse_path}\n"
+    built = settings.warehouse_path if settings.engine.name == "duckdb" else settings.engine.spark_warehouse
+    print(f"\nDone. Snapshot {state}: {settings.serving_path}\n  models built by {settings.engine.name}: {built}\n"
           f"  data quality: /quality once served (offline); GX Data Docs, styled from a CDN: {docs}\n"
           f"  the whole log: {log_path}", flush=True)
     return 0

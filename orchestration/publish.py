@@ -7,11 +7,9 @@ so a reader sees the old snapshot or the new one, never a half-built one, and a 
 import json
 import os
 from datetime import date, datetime, timezone
-from pathlib import Path
 
 import dagster as dg
 import duckdb
-import pyarrow.parquet as pq
 
 from orchestration.settings import Settings
 
@@ -30,21 +28,21 @@ def publish(settings: Settings, tables: list[str], run_id: str, as_at: date, bui
     tmp = target.with_name(f".{target.stem}.{os.getpid()}.tmp.duckdb")
     tmp.unlink(missing_ok=True)
     counts: dict[str, int] = {}
+    engine = settings.engine
     with duckdb.connect(str(tmp)) as snapshot:
-        snapshot.execute(f"ATTACH '{_sql_path(settings.warehouse_path)}' AS warehouse (READ_ONLY)")
-        for table in tables:
-            snapshot.execute(f'CREATE TABLE "{table}" AS SELECT * FROM warehouse.marts."{table}"')
-            counts[table] = snapshot.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
-        for seed in METHODOLOGY_SEEDS:
-            snapshot.execute(f'CREATE TABLE "{seed}" AS SELECT * FROM warehouse.methodology."{seed}"')
-            counts[seed] = snapshot.execute(f'SELECT count(*) FROM "{seed}"').fetchone()[0]
+        with engine.reader(snapshot) as built:
+            # the marts and the methodology seeds as the engine built them (DuckDB's file, or Spark's Parquet), in
+            # the same column types whichever engine it was
+            for schema, names in (("marts", tables), ("methodology", METHODOLOGY_SEEDS)):
+                for name in names:
+                    snapshot.execute(f'CREATE TABLE "{name}" AS {built.canonical(schema, name)}')
+                    counts[name] = snapshot.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
         sources = source_hashes(settings)
         published_at = datetime.now(timezone.utc).replace(tzinfo=None)
         snapshot.execute("CREATE TABLE publication (run_id VARCHAR, published_at TIMESTAMP, sources VARCHAR, "
-                         "as_at DATE, build VARCHAR)")
-        snapshot.execute("INSERT INTO publication VALUES (?, ?, ?, ?, ?)",
-                         [run_id, published_at, json.dumps(sources, sort_keys=True), as_at, build])
-        snapshot.execute("DETACH warehouse")
+                         "as_at DATE, build VARCHAR, engine VARCHAR)")
+        snapshot.execute("INSERT INTO publication VALUES (?, ?, ?, ?, ?, ?)",
+                         [run_id, published_at, json.dumps(sources, sort_keys=True), as_at, build, engine.name])
     os.replace(tmp, target)
     return {"path": str(target), "run_id": run_id, "published_at": published_at.isoformat(), "rows": counts}
 
@@ -75,10 +73,6 @@ def published(settings: Settings) -> dict | None:
         run_id, sources, as_at, build = snapshot.execute(
             "SELECT run_id, sources, as_at, build FROM publication").fetchone()
     return {"run_id": run_id, "sources": json.loads(sources), "as_at": as_at, "build": build}
-
-
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 def build_serving_asset(mart_names: list[str]) -> dg.AssetsDefinition:

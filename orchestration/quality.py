@@ -7,7 +7,6 @@ inside their ingestion assets instead (orchestration/feeds/pipeline.py), before 
 """
 
 import dagster as dg
-import duckdb
 
 from expectations.registry import MART_SUITES, Suite, build_data_docs, validate
 from orchestration import quality_log
@@ -24,8 +23,8 @@ def _build_mart_check(suite: Suite) -> dg.AssetChecksDefinition:
     )
     def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
         settings = Settings.from_env()
-        with duckdb.connect(str(settings.warehouse_path), read_only=True) as warehouse:
-            table = warehouse.sql(f'select * from marts."{suite.name}"').to_arrow_table()
+        with settings.engine.reader() as built:  # the table the build just wrote, DuckDB's or Spark's
+            table = built.table("marts", suite.name)
         validation = validate(table, suite, gx_root=settings.gx_root, run_name=context.run.run_id)
         quality_log.record_check(settings, run_id=context.run.run_id, asset=suite.name, partition=None,
                                  suite=suite.name, expectations=validation.evaluated, failures=validation.failed)

@@ -54,6 +54,12 @@ class Settings:
         return self.home / "serving" / "oversight.duckdb"
 
     @property
+    def engine(self):
+        """The engine that builds the models (OVERSIGHT_ENGINE: duckdb, the default, or spark)."""
+        from orchestration.engine import Engine
+        return Engine.from_env(self.home)
+
+    @property
     def dagster_home(self) -> Path:
         return self.home / "dagster"
 

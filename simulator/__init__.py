@@ -54,17 +54,18 @@ TAC_YEARS = 3  # annual accounts written by default; all_months writes every yea
 def simulate(scale: str, seed: int, out: Path, as_of: date = date(2026, 10, 1), economy_strength: float = 0.6,
              months: int = DEFAULT_MONTHS, all_months: bool = False, feeds: set[str] | None = None,
              finance_link: float = 0.6, with_social_care: bool = False, workforce_from: int | None = None,
-             succ_layout: str = SUCC_LAYOUTS[0]) -> dict:
+             succ_layout: str = SUCC_LAYOUTS[0], size: int = 1) -> dict:
     """Write the feeds (all of FEEDS, or the named subset) under `out`, and the planted truth. `workforce_from` (a
     year) starts the cumulative workforce series later than its default, for runs that do not need its history;
-    `succ_layout` writes succ.csv in the older published layout (`ods-succ-5-2019`) instead of the current one."""
+    `succ_layout` writes succ.csv in the older published layout (`ods-succ-5-2019`) instead of the current one;
+    `size` N writes N times the organisations (see build_england), for the benchmarks' growth curve."""
     feeds = set(FEEDS) if feeds is None else set(feeds)
     unknown = feeds - set(FEEDS)
     if unknown:
         raise ValueError(f"unknown feeds {sorted(unknown)}: choose from {', '.join(FEEDS)}")
     if succ_layout not in SUCC_LAYOUTS:
         raise ValueError(f"unknown succ.csv layout {succ_layout!r}: choose from {', '.join(SUCC_LAYOUTS)}")
-    england = build_england(scale, seed, as_of, economy_strength)
+    england = build_england(scale, seed, as_of, economy_strength, size)
     out = Path(out)
     files = {
         "ods/etr.csv": write_etr,
@@ -141,7 +142,7 @@ def simulate(scale: str, seed: int, out: Path, as_of: date = date(2026, 10, 1), 
     open_trusts = [t for t in england.trusts if t.close_date is None]
     return {
         "scale": scale, "seed": seed, "as_of": as_of.isoformat(), "economy_strength": economy_strength,
-        "all_months": all_months, "finance_link": finance_link, "with_social_care": with_social_care,
+        "all_months": all_months, "size": size, "finance_link": finance_link, "with_social_care": with_social_care,
         "out": str(out),
         "files": sorted(files) + [f"{folder}/releases.json" for folder in series] + ["_truth/world.json"],
         "icbs": len(england.icbs),

@@ -92,6 +92,7 @@ class England:
     icbs: list[Icb] = field(default_factory=list)
     trusts: list[Trust] = field(default_factory=list)
     successions: list[Succession] = field(default_factory=list)
+    size: int = 1      # N× England: N times the ICBs, and so the trusts and locations (for benchmarks)
 
     def trust(self, code: str) -> Trust:
         return next(t for t in self.trusts if t.code == code)
@@ -101,26 +102,32 @@ class England:
 
 
 class _Namer:
-    """Invented, unique place names: two syllables, capitalised."""
+    """Invented, unique place names: two syllables, capitalised; beyond one England's worth (`words` 2), two such
+    words ("Ashford Kelby"), as there are not enough two-syllable names for ten Englands."""
 
-    def __init__(self, rng: random.Random):
-        self.rng, self.used = rng, set()
+    def __init__(self, rng: random.Random, words: int = 1):
+        self.rng, self.used, self.words = rng, set(), words
 
     def place(self) -> str:
         while True:
-            name = (self.rng.choice(_START) + self.rng.choice(_END)).capitalize()
+            name = " ".join((self.rng.choice(_START) + self.rng.choice(_END)).capitalize()
+                            for _ in range(self.words))
             if name not in self.used:
                 self.used.add(name)
                 return name
 
 
 class _Codes:
+    """Unique ODS-like codes: `first` is the first character, or (several) the characters it is drawn from —
+    R alone gives 1,089 trust codes, enough for one England but not for ten."""
+
     def __init__(self, rng: random.Random):
         self.rng, self.used = rng, set()
 
     def new(self, first: str, length: int = 3) -> str:
         while True:
-            code = first + "".join(self.rng.choice(_CODE_CHARS) for _ in range(length - 1))
+            lead = first if len(first) == 1 else self.rng.choice(first)
+            code = lead + "".join(self.rng.choice(_CODE_CHARS) for _ in range(length - 1))
             if code not in self.used:
                 self.used.add(code)
                 return code
@@ -142,19 +149,26 @@ FTE_RANGE = {"acute": (3000, 12000), "mental_health": (1500, 5000), "community":
              "ambulance": (2500, 5000)}
 
 
-def build_england(scale: str, seed: int, as_of: date = date(2026, 10, 1), economy_strength: float = 0.6) -> England:
+def build_england(scale: str, seed: int, as_of: date = date(2026, 10, 1), economy_strength: float = 0.6,
+                  size: int = 1) -> England:
     """economy_strength (0 to 1): the share of a trust's latent condition that comes from its health economy,
-    so failing trusts cluster in failing economies; 0 plants no link at all."""
+    so failing trusts cluster in failing economies; 0 plants no link at all. size (N ≥ 1): N times the ICBs of
+    each region, and so N times the trusts, mergers, closures and locations — the growth curve of the benchmarks
+    (size 1 is the England every test knows, unchanged)."""
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}: choose one of {', '.join(SCALES)}")
-    rng = random.Random(f"{scale}:{seed}")
-    namer, codes = _Namer(rng), _Codes(rng)
-    world = England(scale=scale, seed=seed, as_of=as_of)
-    per_region = NATIONAL_ICBS_PER_REGION if scale == "national" else SMALL_ICBS_PER_REGION
+    if not isinstance(size, int) or not 1 <= size <= 20:
+        raise ValueError(f"size must be a whole number from 1 to 20, not {size!r}")
+    rng = random.Random(f"{scale}:{seed}" if size == 1 else f"{scale}:{seed}:x{size}")
+    namer, codes = _Namer(rng, 1 if size == 1 else 2), _Codes(rng)
+    trust_lead = "R" if size == 1 else "RTNAD"  # real trust codes begin R or T; more letters for ten Englands
+    world = England(scale=scale, seed=seed, as_of=as_of, size=size)
+    per_region = {region: count * size for region, count in
+                  (NATIONAL_ICBS_PER_REGION if scale == "national" else SMALL_ICBS_PER_REGION).items()}
     regions = {code: Region(code, name, gor) for code, name, gor in REGIONS if code in per_region}
     world.regions = list(regions.values())
 
-    ons_numbers = iter(sorted(rng.sample(range(8, 200), sum(per_region.values()))))
+    ons_numbers = iter(sorted(rng.sample(range(8, 200 * size), sum(per_region.values()))))
     for region_code, count in per_region.items():
         for _ in range(count):
             places = [namer.place() for _ in range(rng.choice([1, 2, 2, 3]))]
@@ -168,7 +182,7 @@ def build_england(scale: str, seed: int, as_of: date = date(2026, 10, 1), econom
     def new_trust(kind: str, icb: Icb | None, region: Region | None, opened: date, place: str | None = None) -> Trust:
         place = place or namer.place().upper()
         return Trust(
-            code=codes.new("R"), name=f"{place} {rng.choice(NAME_SUFFIX[kind])}", kind=kind,
+            code=codes.new(trust_lead), name=f"{place} {rng.choice(NAME_SUFFIX[kind])}", kind=kind,
             region=region.code if region else "", icb=icb.code if icb else "", gor=region.gor if region else "W",
             address=[rng.choice(_BUILDINGS), f"{rng.randint(1, 200)} {rng.choice(_STREETS)}", "",
                      place, ""],
@@ -188,15 +202,15 @@ def build_england(scale: str, seed: int, as_of: date = date(2026, 10, 1), econom
         world.trusts.append(new_trust("ambulance", icb, region, _date_between(rng, date(2006, 7, 1), date(2006, 7, 1))))
 
     # Trusts outside England (Welsh): in the ODS file, with no region and no ICB.
-    for _ in range(3 if scale == "national" else 1):
+    for _ in range((3 if scale == "national" else 1) * size):
         world.trusts.append(new_trust(rng.choice(["acute", "ambulance"]), None, None,
                                       _date_between(rng, date(1994, 4, 1), date(2009, 10, 1))))
 
     english_open = [t for t in world.trusts if t.english and t.region]
-    _plant_mergers(world, rng, english_open, new_trust, regions, mergers=10 if scale == "national" else 2)
+    _plant_mergers(world, rng, english_open, new_trust, regions, mergers=(10 if scale == "national" else 2) * size)
 
     # Trusts that simply closed (dissolved), keeping their last region and ICB codes.
-    for _ in range(50 if scale == "national" else 2):
+    for _ in range((50 if scale == "national" else 2) * size):
         icb = rng.choice(world.icbs)
         opened = _date_between(rng, date(1991, 4, 1), date(2008, 4, 1))
         trust = new_trust(rng.choice(["acute", "mental_health", "community"]), icb, regions[icb.region], opened)
@@ -214,7 +228,8 @@ def _plant_condition(world: England, seed: int, economy_strength: float) -> None
     the strength) leaves the organisations themselves unchanged."""
     if not 0 <= economy_strength <= 1:
         raise ValueError(f"economy_strength must be between 0 and 1, not {economy_strength}")
-    rng = random.Random(f"{world.scale}:{seed}:condition")
+    rng = random.Random(f"{world.scale}:{seed}:condition" if world.size == 1 else
+                        f"{world.scale}:{seed}:x{world.size}:condition")
     for icb in world.icbs:
         icb.stress = rng.gauss(0, 1)
     stress = {icb.code: icb.stress for icb in world.icbs}

@@ -102,7 +102,7 @@ SUITES = [
         between("rating_age_days", 0, None)],
         types={**TRUST_MONTH, "location_id": "str", "rating": "str", "trust_rating": "str"}),
     _suite("rpt_ratings_trend", lambda: [
-        between("mean_score", 1, 4), between("share_good_or_outstanding", 0, 1),
+        between("mean_score", 0, 3), between("share_good_or_outstanding", 0, 1),  # Inadequate 0 … Outstanding 3
         holds("five_years_in_the_window")],
         _derived(five_years_in_the_window=lambda f: f["in_five_year_window"].sum() == min(5, len(f))),
         {"publication_year": "int", "mean_score": "float", "in_five_year_window": "bool"}),

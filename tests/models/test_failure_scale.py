@@ -159,7 +159,7 @@ def test_each_criterion_names_its_value_threshold_source_and_date(warehouse):
         "source": "cqc ratings", "source_date": "2025-06-01"}
     sickness = json.loads(warehouse[0][("T05", PERIOD)][4])[0]
     assert (sickness["value"], sickness["source_date"]) == ("3", "2025-08-31")
-    assert sickness["threshold"] == "at least 3.0 months at percentile rank 0.9"
+    assert sickness["threshold"] == "at least 3 months at percentile rank 0.9"
 
 
 def test_economy_stress_leaves_the_trust_out(warehouse):

@@ -1,121 +1,85 @@
-"""The same dbt project on Spark (dbt-spark, a local session): built from the same Parquet files as the DuckDB
-warehouse, every mart holds the same rows. `make test-spark` runs it (CI runs it after `make test`); it needs Java 17
-and the project's `spark` extra."""
-import datetime
-import decimal
-import hashlib
-import json
+"""The whole pipeline on Spark: `oversight run --engine spark` runs the same Dagster definitions with dbt on the Spark
+target (a local session), the mart checks on Spark's tables, and publishes the snapshot from Spark's Parquet marts.
+On the same simulated feeds as a DuckDB run, the two published snapshots hold the same tables, column types and rows,
+and the API answers the same. `make test-spark` runs it (CI runs it after `make test`); it needs Java 17 and the
+project's `spark` extra."""
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
-import pyarrow.parquet as pq
+import httpx
 import pytest
 
-from orchestration.feeds.catalog import FEEDS
-from tests.integration.support import environment, oversight
+from orchestration.compare import compare_snapshots
+from tests.integration.support import environment, oversight, serving
 
 pytestmark = pytest.mark.spark
 
-DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 AS_AT = "2026-12-01"
 
 
 @pytest.fixture(scope="module")
 def engines(tmp_path_factory):
-    """A small simulated England through the whole pipeline, then `dbt build` on DuckDB and on Spark on its files."""
+    """One small simulated mirror run through the pipeline twice: once with the models on DuckDB and once on Spark,
+    each in a home of its own."""
     if shutil.which("java") is None:
         pytest.fail("Spark needs Java 17 on the PATH (`java` not found)")
-    home = tmp_path_factory.mktemp("spark-home")
-    env = environment(home)
-    run = oversight(env, "run", "--scale", "small", "--seed", "2", "--as-at", AS_AT, timeout=900)
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    _quarantine_some_rows(home)
-    # The pipeline logs its mart checks after dbt has run: build on DuckDB again, then on Spark, from the same files.
-    builds = {}
-    for target in ("duckdb", "spark"):
-        dbt_env = dict(env, DBT_TARGET_PATH=str(home / target / "target"), DBT_LOG_PATH=str(home / target / "logs"))
-        build = subprocess.run([str(Path(sys.executable).parent / "dbt"), "build", "--target", target,
-                                "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
-                                "--vars", f'{{"as_at": "{AS_AT}"}}'],
-                               env=dbt_env, cwd=home, capture_output=True, text=True, timeout=1800)
-        assert build.returncode == 0, f"dbt build --target {target}:\n" + build.stdout[-6000:] + build.stderr[-3000:]
-        builds[target] = build.stdout
-    return home, builds["spark"]
+    feeds = tmp_path_factory.mktemp("mirror")
+    simulated = oversight(environment(feeds), "simulate", "--scale", "small", "--seed", "2", "--out", str(feeds))
+    assert simulated.returncode == 0, simulated.stderr[-3000:]
+    runs = {}
+    for engine in ("duckdb", "spark"):
+        home = tmp_path_factory.mktemp(f"{engine}-home")
+        env = environment(home, OVERSIGHT_FEEDS_URL=feeds.as_uri())
+        run = oversight(env, "run", "--engine", engine, "--as-at", AS_AT, timeout=1800)
+        assert run.returncode == 0, f"--engine {engine}:\n" + run.stdout[-4000:] + run.stderr[-3000:]
+        runs[engine] = {"home": home, "env": env, "stdout": run.stdout}
+    return runs
 
 
-def _quarantine_some_rows(home: Path) -> None:
-    """The simulation is clean: put rows the real parsers refuse where the ingestion keeps them, one file in a
-    release folder and one not, so that both engines read the quarantine's two layouts."""
-    sickness = (home / "feeds/workforce/sickness/nhs_sickness_absence_2026-05.csv").read_text().splitlines()
-    sickness[1] = sickness[1].rsplit(",", 1)[0] + ",99.99"                           # rate ≠ 100 × lost / available
-    etr = (home / "feeds/ods/etr.csv").read_text().splitlines()
-    fields = etr[2].split('","')
-    fields[10] = "20241301"                                                          # month 13
-    etr[2] = '","'.join(fields)
-    for kind, lines, folder in (("sickness-absence", sickness, "workforce/sickness_absence/release=2026-05"),
-                                ("ods-trusts", etr, "ods/trusts")):
-        content = ("\r\n".join(lines) + "\r\n").encode()
-        result = FEEDS[kind].parse(content, f"bad-{kind}.csv")
-        assert result.rows_quarantined == 1, result.report()
-        path = home / "quarantine" / folder / f"{hashlib.sha256(content).hexdigest()}.parquet"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(result.quarantine_table(), path)
+def _snapshot(run) -> Path:
+    return run["home"] / "serving" / "oversight.duckdb"
 
 
-def _marts(home: Path) -> list[str]:
-    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as db:
-        return [r[0] for r in db.execute("select table_name from information_schema.tables "
-                                         "where table_schema = 'marts' order by 1").fetchall()]
+def test_the_spark_run_builds_every_model_on_spark_and_publishes_from_it(engines):
+    spark = engines["spark"]
+    assert "models on spark" in spark["stdout"]
+    built = spark["home"] / "spark" / "warehouse" / "marts.db"
+    with duckdb.connect(str(_snapshot(spark)), read_only=True) as db:
+        assert db.execute("select engine from publication").fetchone() == ("spark",)
+        marts = [r[0] for r in db.execute("select table_name from information_schema.tables").fetchall()
+                 if r[0].startswith(("fct_", "dim_", "rpt_"))]
+    assert set(marts) <= {p.name for p in built.iterdir()}, "a published mart Spark did not build"
+    assert not (spark["home"] / "warehouse.duckdb").exists(), "the Spark run built on DuckDB"
+    rebuilt = [line for line in engines["duckdb"]["stdout"].splitlines() if "models rebuilt" in line]
+    assert rebuilt and rebuilt == [line.replace(str(spark["home"]), str(engines["duckdb"]["home"]))
+                                   for line in spark["stdout"].splitlines() if "models rebuilt" in line]
 
 
-def _value(value):
-    """One cell, comparable across engines: numbers to 9 significant digits, JSON by meaning, not by spelling."""
-    if isinstance(value, (float, decimal.Decimal)):
-        return float(f"{float(value):.9g}")
-    if isinstance(value, datetime.datetime) and value.tzinfo is not None:  # DuckDB's timestamptz; Spark's is UTC
-        value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
-    if isinstance(value, str) and value[:1] in "[{":
-        try:
-            return json.dumps(json.loads(value), sort_keys=True)
-        except ValueError:
-            return value
-    return value
+def test_the_published_snapshots_are_the_same_table_by_table(engines):
+    differences = compare_snapshots(_snapshot(engines["duckdb"]), _snapshot(engines["spark"]))
+    assert differences == [], "\n".join(map(str, differences))
 
 
-def _rows(db, relation: str, columns: list[str]) -> list[tuple]:
-    listed = ", ".join(f'"{c}"' for c in columns)
-    rows = db.execute(f"select {listed} from {relation}").fetchall()
-    return sorted((tuple(_value(v) for v in row) for row in rows), key=repr)
+def test_the_api_cannot_tell_which_engine_built_its_snapshot(engines):
+    paths = ["/failure-scale", "/health-economies", "/analysis/economy-link", "/analysis/finance-quality",
+             "/trusts", "/calibration", "/methodology"]                  # under the API base `serving` yields
+    answers = {}
+    for engine, run in engines.items():
+        with serving(run["env"]) as base:
+            answers[engine] = {}
+            for path in paths:
+                response = httpx.get(base + path, timeout=30)
+                assert response.status_code == 200, (engine, path, response.text[:300])
+                answers[engine][path] = _without_run(response.json())
+    for path in paths:
+        assert answers["duckdb"][path] == answers["spark"][path], path
 
 
-def test_dbt_build_on_spark_runs_every_model_and_test(engines):
-    home, log = engines
-    assert "ERROR=0" in log and "SKIP=0" in log
-    assert set(_marts(home)) <= {p.name for p in (home / "spark" / "warehouse" / "marts.db").iterdir()}
-
-
-def test_every_mart_holds_the_same_rows_on_spark_as_on_duckdb(engines):
-    home, _ = engines
-    marts = _marts(home)
-    assert {"fct_trust_failure_scale", "rpt_economy_trust_link", "fct_economy_condition",
-            "fct_quarantined_rows"} <= set(marts)
-    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as db:
-        quarantined = db.execute("select feed_folder, table_name, partition_key, rule from marts.fct_quarantined_rows "
-                                 "order by 1").fetchall()
-    assert quarantined == [("ods", "trusts", "", "date_format"),
-                           ("workforce", "sickness_absence", "2026-05", "rate_mismatch")]
-    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as db:
-        for mart in marts:
-            columns = [r[0] for r in db.execute(
-                "select column_name from information_schema.columns where table_schema = 'marts' "
-                "and table_name = ? order by ordinal_position", [mart]).fetchall()]
-            on_spark = f"read_parquet('{home}/spark/warehouse/marts.db/{mart}/*.parquet')"
-            spark_columns = [r[0] for r in db.execute(f"describe select * from {on_spark}").fetchall()]
-            assert spark_columns == columns, mart
-            duck, spark = _rows(db, f"marts.{mart}", columns), _rows(db, on_spark, columns)
-            assert len(duck) == len(spark), f"{mart}: {len(duck)} rows on DuckDB, {len(spark)} on Spark"
-            assert duck == spark, f"{mart}: first difference " + next(
-                f"{d} ≠ {s}" for d, s in zip(duck, spark) if d != s)
+def _without_run(body):
+    """A response without what names the run that published it (its id and time), which differ run to run."""
+    if isinstance(body, dict):
+        return {k: _without_run(v) for k, v in body.items() if k not in {"run_id", "published_at", "snapshot"}}
+    if isinstance(body, list):
+        return [_without_run(v) for v in body]
+    return body

@@ -55,7 +55,9 @@ criteria as (
     -- level 2: sickness absence in the worst national decile for three consecutive months
     select scenario, trust_code, period, 2, 'sickness_worst_decile_sustained',
            {{ dbt.cast('sickness_worst_run', dbt.type_string()) }},
-           {{ dbt.concat(["'at least '", dbt.cast('ceil(sickness_worst_months)', dbt.type_string()),
+           {#- a whole number of months, printed as one on either engine (DuckDB's ceil is a double, Spark's not) -#}
+           {{ dbt.concat(["'at least '",
+                          dbt.cast(dbt.cast('ceil(sickness_worst_months)', dbt.type_int()), dbt.type_string()),
                           "' months at percentile rank '", dbt.cast('sickness_worst_percentile', dbt.type_string())]) }},
            'sickness absence statistics', sickness_month
     from evaluated where sickness_worst_run >= ceil(sickness_worst_months)

@@ -30,7 +30,9 @@ select scenario, trust_code, period, 5 as level, 'serious_failure_in_failing_eco
 
     select scenario, trust_code, period, 5, 'serious_failure_sustained',
            {{ dbt.cast('serious_failure_months', dbt.type_string()) }},
-           {{ dbt.concat(["'at least '", dbt.cast('ceil(sustained_serious_months)', dbt.type_string()),
+           {#- a whole number of months, printed as one on either engine (DuckDB's ceil is a double, Spark's not) -#}
+           {{ dbt.concat(["'at least '",
+                          dbt.cast(dbt.cast('ceil(sustained_serious_months)', dbt.type_int()), dbt.type_string()),
                           "' consecutive months at level 4'"]) }},
            'failure scale history', period
     from runs

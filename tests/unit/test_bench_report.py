@@ -1,0 +1,50 @@
+"""The bench's report: each of issue 15's targets judged from the figures as measured, and the README's tables
+written between their markers and nowhere else."""
+import pytest
+
+import bench.__main__ as bench
+
+
+def _results(**override):
+    results = {"pipeline_ratio": 1.8, "peak_rss_mb_10x": 3900.0, "incremental_s": 29.0, "noop_s": 9.5,
+               "ingest_ratio_vs_pandas": 0.9, "ingest_ratio_vs_duckdb": 2.0,
+               "growth": [{"size": 1, "seconds_per_million_rows": 10.0}, {"size": 2, "seconds_per_million_rows": 9.0},
+                          {"size": 5, "seconds_per_million_rows": 11.0}]}
+    results.update(override)
+    return results
+
+
+def test_targets_met_at_their_limits():
+    assert all(bench.targets(_results()).values())
+
+
+@pytest.mark.parametrize("override, missed", [
+    ({"pipeline_ratio": 2.01}, "pipeline_within_2x_of_baseline"),
+    ({"peak_rss_mb_10x": 4096.0}, "peak_under_4gb_at_10x"),
+    ({"incremental_s": 30.0}, "new_month_under_30s"),
+    ({"noop_s": 10.0}, "noop_under_10s"),
+    ({"ingest_ratio_vs_pandas": 1.0}, "ingest_faster_than_pandas"),
+    ({"ingest_ratio_vs_duckdb": 2.2}, "ingest_within_2x_of_duckdb"),
+    ({"growth": [{"size": 1, "seconds_per_million_rows": 10.0}, {"size": 2, "seconds_per_million_rows": 12.6}]},
+     "cost_no_faster_than_work"),
+])
+def test_each_target_missed_just_beyond_its_limit(override, missed):
+    judged = bench.targets(_results(**override))
+    assert [name for name, met in judged.items() if met is False] == [missed]
+
+
+def test_no_10x_run_is_not_run_rather_than_met():
+    assert bench.targets(_results(peak_rss_mb_10x=None))["peak_under_4gb_at_10x"] is None
+
+
+def test_the_readme_tables_go_between_the_markers(tmp_path, monkeypatch):
+    readme = tmp_path / "README.md"
+    readme.write_text("# Title\nbefore\n<!-- bench:start (written by make bench) -->\nold table\n<!-- bench:end -->\n"
+                      "after\n")
+    monkeypatch.setattr(bench, "README", readme)
+    bench.update_readme("| new | table |\n")
+    assert readme.read_text() == ("# Title\nbefore\n<!-- bench:start (written by make bench) -->\n| new | table |\n"
+                                  "<!-- bench:end -->\nafter\n")
+    readme.write_text("no markers\n")
+    with pytest.raises(SystemExit, match="no <!-- bench:start"):
+        bench.update_readme("| x |\n")
