@@ -43,6 +43,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 INDEX_NAME = "releases.json"
+INDEX_MAX_BYTES = 4 << 20   # an index lists releases, a few hundred bytes each: never megabytes
 # Columns the store adds; parser columns starting with "_" (source row, hashes) never count as a change.
 RELEASE_COLUMNS = ["_release", "_published_on", "_received_on", "_change"]
 RELEASE_SCHEMA = pa.schema([("_release", pa.string()), ("_published_on", pa.date32()),
