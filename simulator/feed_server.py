@@ -21,6 +21,7 @@ served, by kind.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import threading
@@ -157,7 +158,7 @@ class _Handler(BaseHTTPRequestHandler):
         filler = (body.rstrip(b"\r\n").rsplit(b"\n", 1)[-1] + b"\n") * 1024 or b"x" * 65536
         sent = 0
         try:
-            for chunk in (body, *iter(lambda: filler, None)):
+            for chunk in itertools.chain([body], itertools.repeat(filler)):
                 if sent >= self.state.faults.flood_bytes:
                     break
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
@@ -319,7 +320,7 @@ def make_server(root: Path, host: str = "127.0.0.1", port: int = 0, api_key: str
 
 
 def start_in_thread(server: ThreadingHTTPServer) -> str:
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     host, port = server.server_address[:2]
     return f"http://{host}:{port}"
 

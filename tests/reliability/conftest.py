@@ -1,0 +1,62 @@
+"""The reliability suite's ledger: what each test threw at the platform, and what was lost or served wrongly.
+
+Every test records its cases through the `ledger` fixture (`ledger.record(category, cases, rows_lost=…,
+errors_served=…)`); at the end of the session the entries of the tests that ran are merged into
+`bench/results/reliability.json` (entries of tests that did not run are kept), and `python -m bench.reliability_table`
+renders the README's table from it. The file holds counts only — no times, no paths — so a re-run that finds the same
+writes the same bytes.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+SUMMARY = Path(__file__).resolve().parents[2] / "bench" / "results" / "reliability.json"
+CATEGORIES = ("faults injected", "hostile files", "crashes survived", "full disk", "requests under load",
+              "fuzz cases", "hostile API requests")
+
+
+class Ledger:
+    def __init__(self):
+        self.entries: dict[str, dict] = {}
+        self.current: str | None = None
+
+    def record(self, category: str, cases: int, *, rows_lost: int = 0, errors_served: int = 0,
+               what: str = "") -> None:
+        assert category in CATEGORIES, category
+        name = self.current or "unknown"
+        entry = self.entries.setdefault(name, {"category": category, "cases": 0, "rows_lost": 0,
+                                               "errors_served": 0, "what": what})
+        entry["cases"] += cases
+        entry["rows_lost"] += rows_lost
+        entry["errors_served"] += errors_served
+        entry["what"] = what or entry["what"]
+
+
+_LEDGER = Ledger()
+
+
+@pytest.fixture
+def ledger(request) -> Ledger:
+    _LEDGER.current = request.node.nodeid.split("/")[-1]
+    return _LEDGER
+
+
+def pytest_runtest_logreport(report):
+    """A test that failed does not vouch for its counts: its entry is dropped."""
+    if report.failed:
+        _LEDGER.entries.pop(report.nodeid.split("/")[-1], None)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not _LEDGER.entries or os.environ.get("OVERSIGHT_RELIABILITY_SUMMARY") == "off":
+        return
+    previous = json.loads(SUMMARY.read_text()) if SUMMARY.exists() else {}
+    merged = {**previous, **_LEDGER.entries}
+    text = json.dumps(dict(sorted(merged.items())), indent=1) + "\n"
+    if not SUMMARY.exists() or SUMMARY.read_text() != text:
+        SUMMARY.parent.mkdir(parents=True, exist_ok=True)
+        SUMMARY.write_text(text)
