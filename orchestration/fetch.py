@@ -25,6 +25,8 @@ from urllib.parse import unquote, urlparse
 
 import httpx
 
+from orchestration import crashpoints
+
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 MB = 1 << 20
 
@@ -142,6 +144,7 @@ def _attempt(client: httpx.Client, url: str, patience: Patience) -> Fetched:
                 raise TooLarge(f"{url}: more than the {_size(patience.max_bytes)} this feed can be (the server "
                                "sent no Content-Length, or a wrong one): refused, nothing landed")
             chunks.append(chunk)
+            crashpoints.reached("download")
             if time.monotonic() - started > patience.deadline_seconds:
                 raise _Retry(f"too slow: {_size(size)} in {patience.deadline_seconds:.0f} s, the deadline for one "
                              "attempt")

@@ -13,6 +13,8 @@ import dagster as dg
 import duckdb
 import pyarrow.parquet as pq
 
+from orchestration import crashpoints
+from orchestration.files import disk_full, is_disk_full
 from orchestration.settings import Settings
 
 # The methodology configuration (dbt seeds, schema `methodology`) the API serves beside the figures built with it:
@@ -25,28 +27,51 @@ SERVING_KEY = ["serving", "snapshot"]
 
 
 def publish(settings: Settings, tables: list[str], run_id: str, as_at: date, build: str) -> dict:
+    """Copy the marts into a new snapshot beside the served one, then swap it in (os.replace): a reader sees the old
+    snapshot or the new one. A failure — a full disk among them (`DiskFull`, one message) — removes what it wrote and
+    leaves the served snapshot as it was; what a killed publish left behind is removed by the next one."""
     target = settings.serving_path
     target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_staged(target)
     tmp = target.with_name(f".{target.stem}.{os.getpid()}.tmp.duckdb")
-    tmp.unlink(missing_ok=True)
     counts: dict[str, int] = {}
-    with duckdb.connect(str(tmp)) as snapshot:
-        snapshot.execute(f"ATTACH '{_sql_path(settings.warehouse_path)}' AS warehouse (READ_ONLY)")
-        for table in tables:
-            snapshot.execute(f'CREATE TABLE "{table}" AS SELECT * FROM warehouse.marts."{table}"')
-            counts[table] = snapshot.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
-        for seed in METHODOLOGY_SEEDS:
-            snapshot.execute(f'CREATE TABLE "{seed}" AS SELECT * FROM warehouse.methodology."{seed}"')
-            counts[seed] = snapshot.execute(f'SELECT count(*) FROM "{seed}"').fetchone()[0]
-        sources = source_hashes(settings)
-        published_at = datetime.now(timezone.utc).replace(tzinfo=None)
-        snapshot.execute("CREATE TABLE publication (run_id VARCHAR, published_at TIMESTAMP, sources VARCHAR, "
-                         "as_at DATE, build VARCHAR)")
-        snapshot.execute("INSERT INTO publication VALUES (?, ?, ?, ?, ?)",
-                         [run_id, published_at, json.dumps(sources, sort_keys=True), as_at, build])
-        snapshot.execute("DETACH warehouse")
-    os.replace(tmp, target)
+    try:
+        with duckdb.connect(str(tmp)) as snapshot:
+            snapshot.execute(f"ATTACH '{_sql_path(settings.warehouse_path)}' AS warehouse (READ_ONLY)")
+            for table in tables:
+                snapshot.execute(f'CREATE TABLE "{table}" AS SELECT * FROM warehouse.marts."{table}"')
+                counts[table] = snapshot.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+            for seed in METHODOLOGY_SEEDS:
+                snapshot.execute(f'CREATE TABLE "{seed}" AS SELECT * FROM warehouse.methodology."{seed}"')
+                counts[seed] = snapshot.execute(f'SELECT count(*) FROM "{seed}"').fetchone()[0]
+            sources = source_hashes(settings)
+            published_at = datetime.now(timezone.utc).replace(tzinfo=None)
+            snapshot.execute("CREATE TABLE publication (run_id VARCHAR, published_at TIMESTAMP, sources VARCHAR, "
+                             "as_at DATE, build VARCHAR)")
+            snapshot.execute("INSERT INTO publication VALUES (?, ?, ?, ?, ?)",
+                             [run_id, published_at, json.dumps(sources, sort_keys=True), as_at, build])
+            snapshot.execute("DETACH warehouse")
+            snapshot.execute("CHECKPOINT")
+        crashpoints.reached("publish")
+        os.replace(tmp, target)
+    except BaseException as error:
+        _remove(tmp)
+        if is_disk_full(error):
+            raise disk_full(error, target, "the serving snapshot") from error
+        raise
     return {"path": str(target), "run_id": run_id, "published_at": published_at.isoformat(), "rows": counts}
+
+
+def _remove(tmp: Path) -> None:
+    for path in (tmp, tmp.with_name(tmp.name + ".wal")):
+        path.unlink(missing_ok=True)
+
+
+def _remove_staged(target: Path) -> None:
+    """Snapshots a killed publish left half-written (hidden, never served): removed before a new one is made. Only
+    one publish runs at a time (the build job's single run)."""
+    for staged in target.parent.glob(f".{target.stem}.*.tmp.duckdb*"):
+        staged.unlink(missing_ok=True)
 
 
 def source_hashes(settings: Settings) -> dict:

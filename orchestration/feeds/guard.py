@@ -17,6 +17,7 @@ from typing import Callable
 
 import pyarrow as pa
 
+from orchestration import crashpoints
 from orchestration.feeds.report import Issue, ParseResult, display_name, not_a_feed_file, too_large
 
 CONTEXT_ARGUMENTS = ("reference", "as_at")
@@ -36,6 +37,7 @@ def guarded(kind: str, parse: Callable[..., ParseResult], expected: str,
         given = {"reference": reference, "as_at": as_at}
         try:
             result = parse(content, file, **{name: given[name] for name in takes})
+            crashpoints.reached("parse")
         except Exception as exc:  # a parser bug or a surprise it did not foresee: refuse the file, say so
             return refused(kind, file, Issue(
                 f"{display_name(file)} could not be parsed as {kind}: {type(exc).__name__}: {exc} (unexpected: the "

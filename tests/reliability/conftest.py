@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.api.conftest import marts  # noqa: F401  (the session's marts served with a key per role)
+
 SUMMARY = Path(__file__).resolve().parents[2] / "bench" / "results" / "reliability.json"
 CATEGORIES = ("faults injected", "hostile files", "crashes survived", "full disk", "requests under load",
               "fuzz cases", "hostile API requests")
@@ -41,14 +43,18 @@ _LEDGER = Ledger()
 
 @pytest.fixture
 def ledger(request) -> Ledger:
-    _LEDGER.current = request.node.nodeid.split("/")[-1]
+    _LEDGER.current = _name(request.node.nodeid)
     return _LEDGER
 
 
 def pytest_runtest_logreport(report):
     """A test that failed does not vouch for its counts: its entry is dropped."""
     if report.failed:
-        _LEDGER.entries.pop(report.nodeid.split("/")[-1], None)
+        _LEDGER.entries.pop(_name(report.nodeid), None)
+
+
+def _name(nodeid: str) -> str:
+    return nodeid.split("tests/reliability/", 1)[-1]
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -60,3 +66,16 @@ def pytest_sessionfinish(session, exitstatus):
     if not SUMMARY.exists() or SUMMARY.read_text() != text:
         SUMMARY.parent.mkdir(parents=True, exist_ok=True)
         SUMMARY.write_text(text)
+
+
+if os.environ.get("OVERSIGHT_TEST_PIPELINE_HOME"):      # a developer's shortcut: a home built once, reused
+    @pytest.fixture(scope="session")
+    def pipeline():
+        import pickle
+
+        from tests.integration.support import environment, serving
+        home = Path(os.environ["OVERSIGHT_TEST_PIPELINE_HOME"])
+        env = environment(home, OVERSIGHT_FEEDS_URL=(home / "feeds").as_uri())
+        revision = pickle.loads((home.parent / "revision.pkl").read_bytes())["revision"]
+        with serving(env) as base:
+            yield {"home": home, "env": env, "api": base, "feeds": home / "feeds", "revision": revision}
