@@ -21,6 +21,9 @@ FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
 class DiskFull(OSError):
     """No room to write a file: nothing was written in its place, what was there before is unchanged."""
 
+    def __str__(self) -> str:   # the message alone, without OSError's "[Errno 28]"
+        return self.strerror or super().__str__()
+
 
 def is_disk_full(error: BaseException) -> bool:
     """A full disk, seen through whatever library raised it (DuckDB and Arrow raise their own errors, naming the
