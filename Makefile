@@ -45,8 +45,11 @@ test: setup  ## the whole test suite but the Spark build (make test-spark)
 test-spark: setup-spark  ## the same dbt project built on Spark, checked mart by mart against DuckDB
 	$(BIN)/python -m pytest -q -m spark
 
-bench: setup bench-tools  ## speed and memory figures (see README)
+bench: setup bench-tools  ## speed and memory figures, and the heavier reliability runs (see README)
 	$(BIN)/python -m bench
+	OVERSIGHT_RELIABILITY_FULL=1 OVERSIGHT_RELIABILITY_PUBLISHES=20 $(BIN)/python -m pytest -q tests/reliability
+	$(BIN)/python -m bench.crash_sweep
+	$(BIN)/python -m bench.reliability_table --readme
 
 bench-tools:  ## wrk, the HTTP load generator the API benchmark drives (Debian/Ubuntu package, installed if missing)
 	@command -v wrk >/dev/null || { echo "installing wrk with apt-get"; \
