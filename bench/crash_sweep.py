@@ -165,8 +165,8 @@ def main(points: list[str]) -> int:
             if not same:
                 for part in ("store", "marts", "journals"):
                     if got[part] != expected[part]:
-                        differing = sorted(k for k in set(got[part]) | set(expected[part]) if isinstance(got[part], dict)
-                                           and got[part].get(k) != expected[part].get(k))
+                        keys = set(got[part]) | set(expected[part]) if isinstance(got[part], dict) else set()
+                        differing = sorted(k for k in keys if got[part].get(k) != expected[part].get(k))
                         print(f"  {part} differs: {differing or got[part]}")
             print(again.stderr[-2000:])
     previous = json.loads(SUMMARY.read_text()) if SUMMARY.exists() else {}

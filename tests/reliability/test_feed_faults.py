@@ -28,7 +28,7 @@ from simulator.feed_server import Faults, make_server, start_in_thread
 
 AS_AT = date(2026, 12, 1)
 KEY = "2026-05"            # the release the failure and hostile tests pull
-KEYS = ("2026-04", "2026-05", "2026-06")   # the releases a fault test pulls
+KEYS = ("2026-05", "2026-06")   # the releases a fault test pulls (with the index: three requests at least)
 FAST = {"OVERSIGHT_FETCH_BACKOFF_SECONDS": "0", "OVERSIGHT_FETCH_ATTEMPTS": "12",
         "OVERSIGHT_FETCH_TIMEOUT_SECONDS": "0.4", "OVERSIGHT_FETCH_DEADLINE_SECONDS": "5"}
 

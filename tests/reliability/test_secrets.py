@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import random
 import sqlite3
 import subprocess
-import sys
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -167,7 +165,8 @@ def test_the_audit_log_reconciles_with_the_requests_made(marts, ledger):
     seqs = [r["seq"] for r in records]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
     with sqlite3.connect(Settings(home=marts.home).access_db) as db:   # append-only, whoever writes
-        for statement in ("UPDATE audit_log SET organisation = 'X' WHERE seq = ?", "DELETE FROM audit_log WHERE seq = ?"):
+        for statement in ("UPDATE audit_log SET organisation = 'X' WHERE seq = ?",
+                          "DELETE FROM audit_log WHERE seq = ?"):
             with pytest.raises(sqlite3.DatabaseError, match="append-only"):
                 db.execute(statement, [seqs[0]])
     ledger.record("requests under load", len(plan), rows_lost=sum(expected.values()) - len(records),
