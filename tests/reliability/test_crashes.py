@@ -262,3 +262,21 @@ def test_a_full_disk_during_a_publish_says_so_and_keeps_the_served_snapshot(publ
     with duckdb.connect(str(serving), read_only=True) as db:
         assert db.execute("SELECT run_id FROM publication").fetchall() == [("after-full-disk",)]
     ledger.record("full disk", 1, what="file-size limit during a publish: served snapshot kept, next run whole")
+
+
+def test_what_was_stored_but_never_published_is_rebuilt_by_the_next_run(published_home):
+    """A run killed (or refused room) after storing a release and before publishing: the next run finds the bytes
+    held — nothing "new" — yet the snapshot was not built on them, so it must rebuild what depends on them."""
+    import dagster as dg
+
+    from orchestration.launch import unpublished_sources
+    from orchestration.publish import published
+
+    settings = Settings(home=published_home, feeds_url=None)
+    sources = published(settings)["sources"]
+    assert unpublished_sources(settings, sources) == set()            # the snapshot is built on what is stored
+    state_path = _store(published_home).state_path
+    state = json.loads(state_path.read_text())
+    newest = max(state)
+    del sources[SICKNESS.kind][newest]                                 # as if the newest month came after it
+    assert unpublished_sources(settings, sources) == {dg.AssetKey(SICKNESS.asset_key_path)}
