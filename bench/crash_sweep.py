@@ -33,8 +33,10 @@ def _env(home: Path, **extra) -> dict:
     return {**env, "OVERSIGHT_HOME": str(home), "OVERSIGHT_FEEDS_URL": (home / "feeds").as_uri(), **extra}
 
 
-def _run(home: Path, crash: str | None = None) -> subprocess.CompletedProcess:
+def _run(home: Path, crash: str | None = None, feeds_url: str | None = None) -> subprocess.CompletedProcess:
     extra = {"OVERSIGHT_CRASH_AT": crash} if crash else {}
+    if feeds_url:
+        extra["OVERSIGHT_FEEDS_URL"] = feeds_url
     return subprocess.run([*OVERSIGHT, "run", "--as-at", AS_AT], env=_env(home, **extra), capture_output=True,
                           text=True, timeout=3600, start_new_session=True)
 
@@ -139,16 +141,24 @@ def main(points: list[str]) -> int:
         server, port = _serve(home)
         readers = Readers(port)
         readers.thread.start()
+        feed_server = feeds_url = None
+        if point.startswith("download"):     # a body read in part needs HTTP: the mirror served by the feed server
+            from simulator.feed_server import make_server, start_in_thread
+            feed_server = make_server(home / "feeds")
+            feeds_url = start_in_thread(feed_server)
         try:
-            killed = _run(home, crash=point)
+            killed = _run(home, crash=point, feeds_url=feeds_url)
             old = set(readers.seen)
-            again = _run(home)
+            again = _run(home, feeds_url=feeds_url)
             time.sleep(1.5)
         finally:
             readers.stop.set()
             readers.thread.join(timeout=30)
             server.terminate()
             server.wait(timeout=20)
+            if feed_server is not None:
+                feed_server.shutdown()
+                feed_server.server_close()
         got = fingerprint(home)
         same = got == expected
         ok = killed.returncode == -9 and again.returncode == 0 and same and not readers.errors and len(old) == 1
