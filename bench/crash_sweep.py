@@ -167,8 +167,11 @@ def main(points: list[str]) -> int:
             results[name] = {"category": "crashes survived", "cases": 1, "rows_lost": 0,
                              "errors_served": len(readers.errors), "what": f"whole oversight run killed (SIGKILL) at "
                                                                           f"{point}"}
+            results[f"{name} (requests under load)"] = {
+                "category": "requests under load", "cases": len(readers.seen), "rows_lost": 0,
+                "errors_served": len(readers.errors), "what": "API read while whole runs were killed and re-run"}
         else:
-            dropped.add(name)
+            dropped |= {name, f"{name} (requests under load)"}
         print(f"{point}: killed rc={killed.returncode}, re-run rc={again.returncode}, same as uninterrupted: {same}, "
               f"readers {len(readers.seen)} answers, {len(readers.errors)} errors, snapshots seen during the kill: "
               f"{sorted(old)}", flush=True)
