@@ -45,8 +45,11 @@ test: setup browser  ## the whole test suite but the Spark build (make test-spar
 test-spark: setup-spark  ## the same dbt project built on Spark, checked mart by mart against DuckDB
 	$(BIN)/python -m pytest -q -m spark
 
-bench: setup bench-tools  ## speed and memory figures, each against a baseline beside it (writes bench/results.json, the README's tables)
+bench: setup bench-tools  ## speed and memory against baselines beside them (bench/results.json, the README's tables), and the heavier reliability runs
 	$(BIN)/python -m bench
+	OVERSIGHT_RELIABILITY_FULL=1 OVERSIGHT_RELIABILITY_PUBLISHES=20 $(BIN)/python -m pytest -q tests/reliability
+	$(BIN)/python -m bench.crash_sweep
+	$(BIN)/python -m bench.reliability_table --readme
 
 bench-quick: setup bench-tools  ## the same steps on a small England and a year (minutes; bench/results-quick.json)
 	$(BIN)/python -m bench --quick

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import date, datetime, time, timezone
 
 from api.keys import KeyStore, KeyUsageError, Role
 from api.settings import Settings
@@ -29,21 +29,31 @@ def _known_organisation(settings: Settings, role: Role, org: str) -> str | None:
     return None if found else f"{org} is not {kind} in the published snapshot"
 
 
-def keys_create(role: str, org: str | None, name: str, settings: Settings | None = None) -> int:
+def keys_create(role: str, org: str | None, name: str, settings: Settings | None = None,
+                expires: str | None = None) -> int:
     settings = settings or Settings()
     role_ = Role(role)
+    try:
+        expires_at = (datetime.combine(date.fromisoformat(expires), time(), timezone.utc) if expires else None)
+    except ValueError:
+        print(f"oversight keys create: --expires {expires!r} is not a date (YYYY-MM-DD)", file=sys.stderr)
+        return 2
+    if expires_at is not None and expires_at <= datetime.now(timezone.utc):
+        print(f"oversight keys create: --expires {expires} is not in the future", file=sys.stderr)
+        return 2
     if org and role_ is not Role.national:
         problem = _known_organisation(settings, role_, org)
         if problem:
             print(f"oversight keys create: {problem}", file=sys.stderr)
             return 2
     try:
-        record, key = _store(settings).create(role_, org, name)
+        record, key = _store(settings).create(role_, org, name, expires_at=expires_at)
     except KeyUsageError as error:
         print(f"oversight keys create: {error}", file=sys.stderr)
         return 2
     print(f"Created API key {record.key_id} ({record.role.value}{' for ' + record.org_code if record.org_code else ''}"
-          f"{', ' + repr(name) if name else ''}) in {settings.access_db}.\n"
+          f"{', ' + repr(name) if name else ''}{', expiring ' + record.expires_at if record.expires_at else ''}) "
+          f"in {settings.access_db}.\n"
           "The key is shown once, below; only its hash is stored. Send it as `Authorization: Bearer <key>`.")
     print(key)
     return 0
@@ -52,10 +62,10 @@ def keys_create(role: str, org: str | None, name: str, settings: Settings | None
 def keys_list(settings: Settings | None = None) -> int:
     settings = settings or Settings()
     keys = _store(settings).list()
-    print(f"{'key id':<14}{'role':<14}{'org':<7}{'created (UTC)':<27}{'revoked (UTC)':<27}name")
+    print(f"{'key id':<14}{'role':<14}{'org':<7}{'created (UTC)':<27}{'revoked (UTC)':<27}{'expires (UTC)':<27}name")
     for k in keys:
         print(f"{k.key_id:<14}{k.role.value:<14}{k.org_code or '-':<7}{k.created_at:<27}{k.revoked_at or '-':<27}"
-              f"{k.name}")
+              f"{k.expires_at or '-':<27}{k.name}")
     return 0
 
 

@@ -37,10 +37,14 @@ class ApiKey:
     name: str
     created_at: str
     revoked_at: str | None
+    expires_at: str | None = None
 
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and now >= datetime.fromisoformat(self.expires_at)
 
 
 class KeyRefused(Exception):
@@ -60,31 +64,38 @@ class KeyStore:
         self.database = database
         self.clock = clock
 
-    def create(self, role: Role, org_code: str | None = None, name: str = "") -> tuple[ApiKey, str]:
-        """A new key: its record, and the key itself — shown once, never stored."""
+    def create(self, role: Role, org_code: str | None = None, name: str = "",
+               expires_at: datetime | None = None) -> tuple[ApiKey, str]:
+        """A new key: its record, and the key itself — shown once, never stored. `expires_at` (aware): refused from
+        then on."""
         if role is Role.public:
             raise KeyUsageError("public callers need no key (anonymous access is a setting)")
         if role is Role.national and org_code:
             raise KeyUsageError("a national key belongs to no organisation: drop --org")
         if role is not Role.national and not org_code:
             raise KeyUsageError(f"a {role.value} key needs --org (the {'ICB' if role is Role.commissioner else 'trust'} code)")
+        if expires_at is not None and expires_at.tzinfo is None:
+            raise KeyUsageError("a key's expiry needs a time zone (UTC)")
         key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
         record = ApiKey(key_id, role, org_code.upper() if org_code else None, name,
-                        self.clock().isoformat(timespec="seconds"), None)
+                        self.clock().isoformat(timespec="seconds"), None,
+                        expires_at.isoformat(timespec="seconds") if expires_at else None)
         with self.database.transaction() as db:
-            db.execute("INSERT INTO api_keys (key_id, secret_sha256, role, org_code, name, created_at) "
-                       "VALUES (?, ?, ?, ?, ?, ?)",
-                       [record.key_id, _digest(secret), role.value, record.org_code, name, record.created_at])
+            db.execute("INSERT INTO api_keys (key_id, secret_sha256, role, org_code, name, created_at, expires_at) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       [record.key_id, _digest(secret), role.value, record.org_code, name, record.created_at,
+                        record.expires_at])
         return record, f"ovk_{key_id}_{secret}"
 
     def list(self) -> list[ApiKey]:
         rows = self.database.connection().execute(
-            "SELECT key_id, role, org_code, name, created_at, revoked_at FROM api_keys ORDER BY created_at, key_id")
+            "SELECT key_id, role, org_code, name, created_at, revoked_at, expires_at FROM api_keys "
+            "ORDER BY created_at, key_id")
         return [self._record(r) for r in rows.fetchall()]
 
     def revoke(self, key_id: str) -> ApiKey:
         with self.database.transaction() as db:
-            row = db.execute("SELECT key_id, role, org_code, name, created_at, revoked_at FROM api_keys "
+            row = db.execute("SELECT key_id, role, org_code, name, created_at, revoked_at, expires_at FROM api_keys "
                              "WHERE key_id = ?", [key_id]).fetchone()
             if row is None:
                 raise KeyUsageError(f"no key with id {key_id!r} (`oversight keys list` shows them)")
@@ -95,18 +106,19 @@ class KeyStore:
 
     def get(self, key_id: str) -> ApiKey | None:
         row = self.database.connection().execute(
-            "SELECT key_id, role, org_code, name, created_at, revoked_at FROM api_keys WHERE key_id = ?",
+            "SELECT key_id, role, org_code, name, created_at, revoked_at, expires_at FROM api_keys WHERE key_id = ?",
             [key_id]).fetchone()
         return self._record(row) if row else None
 
     def verify(self, presented: str) -> ApiKey:
-        """The key's record if `presented` is a live key; KeyRefused (malformed, unknown or revoked) otherwise."""
+        """The key's record if `presented` is a live key; KeyRefused (malformed, unknown, revoked or expired)
+        otherwise."""
         match = KEY_PATTERN.fullmatch(presented)
         if not match:
             raise KeyRefused("malformed API key (expected ovk_<id>_<secret>, as `oversight keys create` printed it)")
         key_id, secret = match.groups()
         row = self.database.connection().execute(
-            "SELECT key_id, secret_sha256, role, org_code, name, created_at, revoked_at FROM api_keys "
+            "SELECT key_id, secret_sha256, role, org_code, name, created_at, revoked_at, expires_at FROM api_keys "
             "WHERE key_id = ?", [key_id]).fetchone()
         stored = row["secret_sha256"] if row else _UNKNOWN_ID_DIGEST
         if not hmac.compare_digest(_digest(secret), stored) or row is None:
@@ -114,9 +126,11 @@ class KeyStore:
         record = self._record(row)
         if record.revoked:
             raise KeyRefused(f"API key {key_id} was revoked at {record.revoked_at}")
+        if record.expired(self.clock()):
+            raise KeyRefused(f"API key {key_id} expired at {record.expires_at}")
         return record
 
     @staticmethod
     def _record(row) -> ApiKey:
         return ApiKey(row["key_id"], Role(row["role"]), row["org_code"], row["name"], row["created_at"],
-                      row["revoked_at"])
+                      row["revoked_at"], row["expires_at"])

@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 from fastapi import Depends, FastAPI
 
-from api import problems, web
+from api import problems, redact, web
 from api.access import RateLimiter, authenticate
 from api.audit import AuditLog
 from api.deps import Warehouse
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] |
     app.state.rate_limiter = RateLimiter(settings.api_rate_limit, settings.api_rate_burst, settings.api_workers)
     app.state.responses = ResponseCache(settings.api_cache_mb << 20)
     problems.install(app)
+    redact.install()     # no API key in any log line, wherever a caller put it
     app.add_middleware(FastPath)
     app.include_router(health.router, prefix=API_PREFIX)
     for router in (trusts.router, failure_scale.router, health_economies.router, analysis.router,

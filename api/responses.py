@@ -28,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.access import Caller, CallerDep, Entitlement, identify
 from api.audit import Disclosure, RequestLine
+from api.redact import redact
 from api.deps import Generation, Snapshot
 from api.problems import Problem
 from api.settings import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Settings
@@ -357,7 +358,7 @@ async def deliver(request: Request, caller: Caller, rendered: Rendered, snapshot
     if rendered.disclosures:
         if caller.key is None:   # masking gives anonymous callers nothing restricted: never reached
             raise RuntimeError("restricted data in a response to an anonymous caller")
-        line = RequestLine(request.method, request.url.path, request.url.query, snapshot_id)
+        line = RequestLine(request.method, redact(request.url.path), redact(request.url.query), snapshot_id)
         await request.app.state.audit.record_async(caller.key, rendered.disclosures, line)
     if rendered.fmt is Format.json:
         return Response(b"".join(rendered.chunks), media_type=rendered.media_type, headers=headers)

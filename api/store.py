@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS api_keys (
     name          TEXT NOT NULL DEFAULT '',
     created_at    TEXT NOT NULL,
     revoked_at    TEXT,
+    expires_at    TEXT,                     -- UTC, ISO 8601: refused from then on (none: until revoked)
     CHECK ((role = 'national') = (org_code IS NULL))
 ) STRICT;
 
@@ -36,6 +37,9 @@ BEGIN SELECT RAISE(ABORT, 'a key keeps its secret, role and organisation: revoke
 CREATE TRIGGER IF NOT EXISTS api_keys_revocation_final BEFORE UPDATE OF revoked_at ON api_keys
 WHEN OLD.revoked_at IS NOT NULL
 BEGIN SELECT RAISE(ABORT, 'a revoked key stays revoked'); END;
+
+CREATE TRIGGER IF NOT EXISTS api_keys_expiry_fixed BEFORE UPDATE OF expires_at ON api_keys
+BEGIN SELECT RAISE(ABORT, 'a key keeps its expiry: revoke it and create another'); END;
 
 CREATE TABLE IF NOT EXISTS audit_log (
     seq          INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -112,7 +116,17 @@ class AccessDatabase:
                 connection.execute("PRAGMA journal_mode = WAL")  # persistent: recorded in the file
                 # one transaction (executescript would commit a BEGIN issued before it): workers starting together
                 # create the schema once, the others wait for the write lock and find it there
-                connection.executescript(f"BEGIN IMMEDIATE;\n{SCHEMA}\nCOMMIT;")
+                connection.executescript(f"BEGIN IMMEDIATE;\n{_MIGRATE if _needs_expiry(connection) else ''}"
+                                         f"{SCHEMA}\nCOMMIT;")
             finally:
                 connection.close()
             self._ready = True
+
+
+# A database made before keys could expire: the column is added (every existing key keeps no expiry).
+_MIGRATE = "ALTER TABLE api_keys ADD COLUMN expires_at TEXT;\n"
+
+
+def _needs_expiry(connection: sqlite3.Connection) -> bool:
+    columns = {row[1] for row in connection.execute("PRAGMA table_info(api_keys)").fetchall()}
+    return bool(columns) and "expires_at" not in columns

@@ -9,7 +9,9 @@ rule is one named expectation in the results and the Data Docs.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -182,8 +184,27 @@ def _stored_validation(frame, gx_suite, gx_root: Path, run_name: str):
         checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
             name=gx_suite.name, validation_definitions=[definition], result_format="SUMMARY", actions=[]))
         _keep_latest_results(context, gx_suite.name, gx_root, RESULTS_KEPT_PER_SUITE - 1)  # room for this one
-        outcome = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=RunIdentifier(run_name=run_name))
+        started = time.time()
+        try:
+            outcome = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=RunIdentifier(run_name=run_name))
+        except OSError as error:
+            from orchestration.files import disk_full, is_disk_full
+            if not is_disk_full(error):
+                raise
+            _remove_cut_short(gx_root, started)
+            raise disk_full(error, gx_root, f"the validation result of {gx_suite.name}") from error
     return next(iter(outcome.run_results.values()))
+
+
+def _remove_cut_short(gx_root: Path, since: float) -> None:
+    """GX writes its stores' JSON in place: a write a full disk stopped leaves a file cut short, which the next
+    Data Docs build would choke on. Every JSON file written since `since` that does not parse is removed."""
+    for path in gx_root.rglob("*.json"):
+        try:
+            if path.stat().st_mtime >= since - 1:
+                json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, OSError):
+            path.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager

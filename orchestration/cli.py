@@ -112,6 +112,8 @@ def _add_keys_parser(commands) -> None:
     create.add_argument("--role", required=True, choices=["national", "commissioner", "provider"])
     create.add_argument("--org", help="the ICB code (commissioner) or trust code (provider)")
     create.add_argument("--name", default="", help="a label: who holds it")
+    create.add_argument("--expires", metavar="YYYY-MM-DD", help="refused from this day on (00:00 UTC); "
+                                                               "default: until revoked")
     actions.add_parser("list", help="every key (never the key itself): id, role, organisation, dates, label")
     revoke = actions.add_parser("revoke", help="refuse a key from now on (kept, as the audit log names it)")
     revoke.add_argument("key_id")
@@ -124,7 +126,7 @@ def cmd_keys(args) -> int:
     from api import admin
 
     if args.keys_command == "create":
-        return admin.keys_create(args.role, args.org, args.name)
+        return admin.keys_create(args.role, args.org, args.name, expires=args.expires)
     if args.keys_command == "list":
         return admin.keys_list()
     return admin.keys_revoke(args.key_id)

@@ -14,6 +14,8 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from orchestration import crashpoints
+
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 # dbt is installed in the same environment as this code. dagster-dbt's own helpers (the dev-time manifest
 # preparer among them) look for it on PATH, which need not include an unactivated virtualenv: put it there.
@@ -106,7 +108,9 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         prepare_sources(settings)  # every source readable: a series with no release is empty, typed
         # dbt's own log goes to the run's log (debug), not the console: a person sees the models' count
         with contextlib.redirect_stdout(_LogWriter(context.log)):
-            yield from dbt.cli(["build", "--vars", dbt_vars(as_at_of(context))], context=context).stream()
+            for event in dbt.cli(["build", "--vars", dbt_vars(as_at_of(context))], context=context).stream():
+                yield event
+                crashpoints.reached("dbt")
 
     return warehouse_models
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
 from orchestration.fetch import Fetched
+from orchestration.files import append_line, write_bytes_atomic
 
 
 @dataclass(frozen=True)
@@ -43,14 +43,5 @@ def land(raw_dir: Path, feed: str, name: str, fetched: Fetched, release: str | N
         "release": release,
         "last_modified": fetched.headers.get("last-modified"),
     }
-    with open(folder / "manifest.jsonl", "a", encoding="utf-8") as manifest:
-        manifest.write(json.dumps(entry) + "\n")
+    append_line(folder / "manifest.jsonl", json.dumps(entry))
     return Landed(path, digest, len(fetched.content), fetched.url, entry["fetched_at"], already_present)
-
-
-def write_bytes_atomic(path: Path, content: bytes) -> None:
-    """Write beside the target then rename, so a crash never leaves a half-written file in place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(content)
-    os.replace(tmp, path)

@@ -117,11 +117,24 @@ def build_selection(defs: dg.Definitions, settings: Settings, as_at: date, store
         return build, f"the published snapshot is as at {current['as_at']}, this run as at {as_at}"
     if current["build"] != project_fingerprint():
         return build, "the models changed since the published snapshot"
+    # stored, yet not in the published snapshot: an earlier run stopped (killed, a full disk) after storing it and
+    # before publishing — this run finds those bytes held ("unchanged"), but the snapshot was not built on them
+    unpublished = unpublished_sources(settings, current["sources"])
+    stored = stored | unpublished | (QUALITY_LOG if unpublished else set())
     if not stored:
         return None, "nothing new since the published snapshot"
     graph = defs.resolve_asset_graph()
     downstream = dg.AssetSelection.assets(*stored).downstream().resolve(graph) & build.resolve(graph)
     return dg.AssetSelection.assets(*downstream), f"new data in {', '.join(sorted(k.to_user_string() for k in stored))}"
+
+
+def unpublished_sources(settings: Settings, published_sources: dict) -> set[dg.AssetKey]:
+    """The ingestion assets whose stored files differ from those the published snapshot was built on."""
+    from orchestration.feeds.catalog import FEEDS
+    from orchestration.publish import source_hashes
+
+    return {dg.AssetKey(FEEDS[kind].asset_key_path) for kind, hashes in source_hashes(settings).items()
+            if published_sources.get(kind) != hashes and kind in FEEDS}
 
 
 def run(settings: Settings, as_at: date) -> int:

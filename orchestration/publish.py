@@ -7,10 +7,13 @@ so a reader sees the old snapshot or the new one, never a half-built one, and a 
 import json
 import os
 from datetime import date, datetime, timezone
+from pathlib import Path
 
 import dagster as dg
 import duckdb
 
+from orchestration import crashpoints
+from orchestration.files import disk_full, is_disk_full
 from orchestration.settings import Settings
 
 # The methodology configuration (dbt seeds, schema `methodology`) the API serves beside the figures built with it:
@@ -23,28 +26,51 @@ SERVING_KEY = ["serving", "snapshot"]
 
 
 def publish(settings: Settings, tables: list[str], run_id: str, as_at: date, build: str) -> dict:
+    """Copy the marts into a new snapshot beside the served one, then swap it in (os.replace): a reader sees the old
+    snapshot or the new one. A failure — a full disk among them (`DiskFull`, one message) — removes what it wrote and
+    leaves the served snapshot as it was; what a killed publish left behind is removed by the next one."""
     target = settings.serving_path
     target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_staged(target)
     tmp = target.with_name(f".{target.stem}.{os.getpid()}.tmp.duckdb")
-    tmp.unlink(missing_ok=True)
     counts: dict[str, int] = {}
     engine = settings.engine
-    with duckdb.connect(str(tmp)) as snapshot:
-        with engine.reader(snapshot) as built:
-            # the marts and the methodology seeds as the engine built them (DuckDB's file, or Spark's Parquet), in
-            # the same column types whichever engine it was
-            for schema, names in (("marts", tables), ("methodology", METHODOLOGY_SEEDS)):
-                for name in names:
-                    snapshot.execute(f'CREATE TABLE "{name}" AS {built.canonical(schema, name)}')
-                    counts[name] = snapshot.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
-        sources = source_hashes(settings)
-        published_at = datetime.now(timezone.utc).replace(tzinfo=None)
-        snapshot.execute("CREATE TABLE publication (run_id VARCHAR, published_at TIMESTAMP, sources VARCHAR, "
-                         "as_at DATE, build VARCHAR, engine VARCHAR)")
-        snapshot.execute("INSERT INTO publication VALUES (?, ?, ?, ?, ?, ?)",
-                         [run_id, published_at, json.dumps(sources, sort_keys=True), as_at, build, engine.name])
-    os.replace(tmp, target)
+    try:
+        with duckdb.connect(str(tmp)) as snapshot:
+            with engine.reader(snapshot) as built:
+                # the marts and the methodology seeds as the engine built them (DuckDB's file, or Spark's Parquet),
+                # in the same column types whichever engine it was
+                for schema, names in (("marts", tables), ("methodology", METHODOLOGY_SEEDS)):
+                    for name in names:
+                        snapshot.execute(f'CREATE TABLE "{name}" AS {built.canonical(schema, name)}')
+                        counts[name] = snapshot.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+            sources = source_hashes(settings)
+            published_at = datetime.now(timezone.utc).replace(tzinfo=None)
+            snapshot.execute("CREATE TABLE publication (run_id VARCHAR, published_at TIMESTAMP, sources VARCHAR, "
+                             "as_at DATE, build VARCHAR, engine VARCHAR)")
+            snapshot.execute("INSERT INTO publication VALUES (?, ?, ?, ?, ?, ?)",
+                             [run_id, published_at, json.dumps(sources, sort_keys=True), as_at, build, engine.name])
+            snapshot.execute("CHECKPOINT")
+        crashpoints.reached("publish")
+        os.replace(tmp, target)
+    except BaseException as error:
+        _remove(tmp)
+        if is_disk_full(error):
+            raise disk_full(error, target, "the serving snapshot") from error
+        raise
     return {"path": str(target), "run_id": run_id, "published_at": published_at.isoformat(), "rows": counts}
+
+
+def _remove(tmp: Path) -> None:
+    for path in (tmp, tmp.with_name(tmp.name + ".wal")):
+        path.unlink(missing_ok=True)
+
+
+def _remove_staged(target: Path) -> None:
+    """Snapshots a killed publish left half-written (hidden, never served): removed before a new one is made. Only
+    one publish runs at a time (the build job's single run)."""
+    for staged in target.parent.glob(f".{target.stem}.*.tmp.duckdb*"):
+        staged.unlink(missing_ok=True)
 
 
 def source_hashes(settings: Settings) -> dict:

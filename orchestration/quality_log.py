@@ -13,13 +13,13 @@ and this log is where the reason is found.
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
+
+from orchestration.files import write_parquet_atomic
 
 INGESTIONS = "ingestions"
 CHECKS = "checks"
@@ -109,6 +109,4 @@ def _record(settings, kind: str, values: dict) -> Path:
 
 
 def _write(table: pa.Table, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
+    write_parquet_atomic(table, path)

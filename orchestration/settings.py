@@ -63,6 +63,13 @@ class Settings:
     def dagster_home(self) -> Path:
         return self.home / "dagster"
 
+    def patience(self, max_bytes: int):
+        """How every pull is retried and bounded (orchestration/fetch.py `Patience`: OVERSIGHT_FETCH_ATTEMPTS,
+        _BACKOFF_SECONDS, _TIMEOUT_SECONDS, _DEADLINE_SECONDS, _MAX_WAIT_SECONDS), for a file of at most
+        `max_bytes` (its feed's declared limit)."""
+        from orchestration.fetch import Patience
+        return Patience.from_env().limited(max_bytes)
+
     def feed_url(self, feed) -> str:
         """The URL a current file (feeds.spec.CurrentFile) is pulled from: its own variable (e.g.
         OVERSIGHT_ODS_TRUSTS_URL), else the mirror, else the publisher's address."""

@@ -12,16 +12,21 @@ releases.json), and speaks the CQC public API (FEEDS.md §2a) from the documents
 
 The API needs the `Ocp-Apim-Subscription-Key` header (401 without it) and answers HTTP 429 with `Retry-After` past
 its rate limit. Faults can be switched on to test the pulls — each a share of requests, drawn from a seeded stream:
-`error` (HTTP 503), `slow` (a delay before answering), `drop` (the connection closes without an answer),
-`truncate` (a Content-Length promising more than is sent), and `churn` (a new location appears at the head of the
-list after each list page, as when CQC registers a location while you page).
+`error` (HTTP 503), `throttle` (HTTP 429 with `Retry-After`), `slow` (a delay before answering: past the client's
+timeout, a timeout), `drop` (the connection closes without an answer), `truncate` (a Content-Length promising more
+than is sent), `drip` (the body a few bytes at a time: a slow-drip server), `flood` (the file, then gigabytes more,
+with no Content-Length: far more than the file can be), and `churn` (a new location appears at the head of the list
+after each list page, as when CQC registers a location while you page). `server.state.injected` counts the faults
+served, by kind.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -30,23 +35,30 @@ from urllib.parse import parse_qs, unquote, urlparse
 API_PREFIX = "/public/v1"
 KEY_HEADER = "Ocp-Apim-Subscription-Key"
 MAX_PER_PAGE = 1000
-FAULT_KINDS = ("error", "slow", "drop", "truncate", "churn")
+FAULT_KINDS = ("error", "throttle", "slow", "drop", "truncate", "drip", "flood", "churn")
 
 
 @dataclass
 class Faults:
     error: float = 0.0
+    throttle: float = 0.0
     slow: float = 0.0
     drop: float = 0.0
     truncate: float = 0.0
+    drip: float = 0.0
+    flood: float = 0.0
     churn: float = 0.0
     slow_seconds: float = 0.5
+    retry_after_seconds: int = 0       # what a throttled answer asks for
+    drip_bytes: int = 64               # a dripped body: this many bytes at a time …
+    drip_seconds: float = 0.05         # … this long apart
+    flood_bytes: int = 4 << 30         # a flooded file: this much in all (unless the client stops first)
     churn_max: int | None = None  # at most this many locations registered mid-pull (None: no limit)
     seed: int = 0
 
     @classmethod
     def parse(cls, text: str | None, seed: int = 0) -> "Faults":
-        """`error=0.1,drop=0.05,slow=0.05,truncate=0.05,churn=0.2` (shares of requests)."""
+        """`error=0.1,throttle=0.05,drop=0.05,slow=0.05,truncate=0.05,drip=0.02,churn=0.2` (shares of requests)."""
         faults = cls(seed=seed)
         for part in filter(None, (text or "").split(",")):
             name, _, share = part.partition("=")
@@ -69,6 +81,7 @@ class _State:
     rng: random.Random = field(default_factory=random.Random)
     last_request: dict[str, float] = field(default_factory=dict)
     requests: int = 0
+    injected: Counter = field(default_factory=Counter)   # faults served, by kind
     churned: int = 0
     churned_docs: dict[str, dict] = field(default_factory=dict)  # locations registered while clients paged
 
@@ -94,14 +107,20 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     # --- plumbing -------------------------------------------------------------------------------------------------
-    def _send(self, status: int, body: bytes, content_type: str, headers: dict | None = None) -> None:
-        fault = self._draw_fault()
+    def _send(self, status: int, body: bytes, content_type: str, headers: dict | None = None,
+              floodable: bool = False) -> None:
+        fault = self._draw_fault(floodable and status == 200)
+        if fault is not None:
+            with self.state.lock:
+                self.state.injected[fault] += 1
         if fault == "drop":
             self.close_connection = True
             self.connection.close()
             return
         if fault == "slow":
             time.sleep(self.state.faults.slow_seconds)
+        if fault == "flood":
+            return self._flood(body, content_type)
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         declared = len(body) + (max(1, len(body) // 3) if fault == "truncate" else 0)
@@ -112,21 +131,73 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
             self.close_connection = True
         self.end_headers()
+        if fault == "drip":
+            return self._drip(body)
         self.wfile.write(body)
+
+    def _drip(self, body: bytes) -> None:
+        """A slow-drip server: every byte arrives, a few at a time, each well within a read timeout."""
+        faults = self.state.faults
+        try:
+            for start in range(0, len(body), faults.drip_bytes):
+                self.wfile.write(body[start:start + faults.drip_bytes])
+                self.wfile.flush()
+                time.sleep(faults.drip_seconds)
+        except (BrokenPipeError, ConnectionResetError):   # the client gave up waiting: its right
+            self.close_connection = True
+
+    def _flood(self, body: bytes, content_type: str) -> None:
+        """The file, then more and more of its last line, chunked with no Content-Length, up to `flood_bytes`: what
+        a client gets from a misconfigured server, or a hostile one, where it expected kilobytes."""
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Connection", "close")
+        self.close_connection = True
+        self.end_headers()
+        filler = (body.rstrip(b"\r\n").rsplit(b"\n", 1)[-1] + b"\n") * 1024 or b"x" * 65536
+        sent = 0
+        try:
+            for chunk in itertools.chain([body], itertools.repeat(filler)):
+                if sent >= self.state.faults.flood_bytes:
+                    break
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                sent += len(chunk)
+            self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):   # the client stopped reading: what it should do
+            pass
 
     def _json(self, status: int, document, headers: dict | None = None) -> None:
         self._send(status, json.dumps(document).encode(), "application/json; charset=utf-8", headers)
 
-    def _draw_fault(self) -> str | None:
+    def _draw_fault(self, floodable: bool) -> str | None:
         faults = self.state.faults
         with self.state.lock:
             draw = self.state.rng.random()
         edge = 0.0
-        for name in ("drop", "truncate", "slow"):
+        for name in ("drop", "truncate", "slow", "drip", "flood"):
             edge += getattr(faults, name)
             if draw < edge:
-                return name
+                return name if name != "flood" or floodable else None
         return None
+
+    def _refusal(self, draw: float, api: bool) -> bool:
+        """A 503 or a 429 with Retry-After, if the draw says so (answered, and True)."""
+        faults = self.state.faults
+        if draw < faults.error:
+            kind, status, message = "error", 503, "Service temporarily unavailable"
+        elif draw < faults.error + faults.throttle:
+            kind, status, message = "throttle", 429, "Rate limit is exceeded. Try again later."
+        else:
+            return False
+        retry = {"Retry-After": str(faults.retry_after_seconds)}
+        if api:
+            self._json(status, {"statusCode": status, "message": message}, retry)
+        else:
+            self._send(status, message.encode(), "text/plain", retry)
+        with self.state.lock:
+            self.state.injected[kind] += 1
+        return True
 
     def do_GET(self):  # noqa: N802 (http.server's name)
         with self.state.lock:
@@ -134,13 +205,11 @@ class _Handler(BaseHTTPRequestHandler):
             error_draw = self.state.rng.random()
         url = urlparse(self.path)
         path = unquote(url.path)
-        if path.startswith(API_PREFIX + "/") or path == API_PREFIX:
-            if error_draw < self.state.faults.error:
-                return self._json(503, {"statusCode": 503, "message": "Service temporarily unavailable"},
-                                  {"Retry-After": "0"})
+        api = path.startswith(API_PREFIX + "/") or path == API_PREFIX
+        if self._refusal(error_draw, api):
+            return None
+        if api:
             return self._api(path[len(API_PREFIX):], parse_qs(url.query))
-        if error_draw < self.state.faults.error:
-            return self._send(503, b"Service temporarily unavailable", "text/plain", {"Retry-After": "0"})
         return self._file(path)
 
     # --- static files ---------------------------------------------------------------------------------------------
@@ -150,7 +219,7 @@ class _Handler(BaseHTTPRequestHandler):
         if root not in target.parents or not target.is_file():
             return self._send(404, b"<html><body><h1>404 Not Found</h1></body></html>", "text/html")
         content_type = "application/json" if target.suffix == ".json" else "application/octet-stream"
-        self._send(200, target.read_bytes(), content_type)
+        self._send(200, target.read_bytes(), content_type, floodable=target.name != "releases.json")
 
     # --- the CQC API ----------------------------------------------------------------------------------------------
     def _api(self, path: str, query: dict) -> None:
@@ -251,7 +320,7 @@ def make_server(root: Path, host: str = "127.0.0.1", port: int = 0, api_key: str
 
 
 def start_in_thread(server: ThreadingHTTPServer) -> str:
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     host, port = server.server_address[:2]
     return f"http://{host}:{port}"
 

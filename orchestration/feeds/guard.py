@@ -1,6 +1,8 @@
 """The guard every parser is called through, so that no file ends in a traceback.
 
-First the refusals that hold for every kind (an empty file, an HTML page, UTF-16 text), then the parser — whatever
+First the refusals that hold for every kind (an empty file, an HTML page, UTF-16 text, a file or a zip bigger than
+the feed can be: a zip bomb is refused by what its directory says it unpacks to, before anything is unpacked), then
+the parser — whatever
 it raises becomes one whole-file error naming the file — then two checks of the parser itself: every row is
 accounted for (rows = valid + quarantined), and the valid rows have the columns and types the feed declares.
 `reference` (ODS trusts) and `as_at` (the day the file is checked, for rules about future dates) go to the parsers
@@ -15,25 +17,27 @@ from typing import Callable
 
 import pyarrow as pa
 
-from orchestration.feeds.report import Issue, ParseResult, display_name, not_a_feed_file
+from orchestration import crashpoints
+from orchestration.feeds.report import Issue, ParseResult, display_name, not_a_feed_file, too_large
 
 CONTEXT_ARGUMENTS = ("reference", "as_at")
 
 
 def guarded(kind: str, parse: Callable[..., ParseResult], expected: str,
-            schema: pa.Schema | None) -> Callable[..., ParseResult]:
+            schema: pa.Schema | None, max_bytes: int | None = None) -> Callable[..., ParseResult]:
     if getattr(parse, "guarded", False):
         return parse
     takes = {name for name in CONTEXT_ARGUMENTS if name in inspect.signature(parse).parameters}
 
     @functools.wraps(parse)
     def parse_checked(content: bytes, file: str, *, reference=None, as_at: date | None = None) -> ParseResult:
-        refusal = not_a_feed_file(content, expected)
+        refusal = too_large(content, expected, max_bytes) or not_a_feed_file(content, expected)
         if refusal is not None:
             return refused(kind, file, refusal)
         given = {"reference": reference, "as_at": as_at}
         try:
             result = parse(content, file, **{name: given[name] for name in takes})
+            crashpoints.reached("parse")
         except Exception as exc:  # a parser bug or a surprise it did not foresee: refuse the file, say so
             return refused(kind, file, Issue(
                 f"{display_name(file)} could not be parsed as {kind}: {type(exc).__name__}: {exc} (unexpected: the "

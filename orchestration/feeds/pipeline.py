@@ -30,9 +30,11 @@ from orchestration.feeds import ods
 from orchestration.feeds.reference import OdsTrusts
 from orchestration.feeds.report import FeedRejected, Issue, ParseResult
 from orchestration.feeds.spec import ApiFeed, CurrentFile, Feed, ReleaseSeries
-from orchestration.feeds.store import Received, Release, ReleaseStore, StoredRelease, read_index, release_url
-from orchestration.fetch import FetchError, Fetched, fetch, published_on
-from orchestration.landing import land, write_bytes_atomic
+from orchestration.feeds.store import (INDEX_MAX_BYTES, Received, Release, ReleaseStore, StoredRelease, read_index,
+                                       release_url)
+from orchestration.fetch import FetchError, Fetched, TooLarge, fetch, published_on
+from orchestration.files import write_parquet_atomic
+from orchestration.landing import land
 from orchestration.settings import Settings
 
 if TYPE_CHECKING:  # Great Expectations takes seconds to import: only where a suite runs (check-feed without it)
@@ -162,9 +164,12 @@ def ingest_current(feed: CurrentFile, run: Run, references: References) -> Outco
     """A current file: replaces the stored one if its bytes changed; every version kept if the feed says so."""
     settings = run.settings
     url = settings.feed_url(feed)
-    fetched = fetch(url)
-    landed = land(settings.raw_dir, feed.feed, feed.table, fetched)
     file = Path(urlparse(url).path).name or feed.table
+    try:
+        fetched = fetch(url, settings.patience(feed.max_bytes))
+    except TooLarge as refused:
+        return _too_large(feed, url, file, None, refused, run)
+    landed = land(settings.raw_dir, feed.feed, feed.table, fetched)
     path = current_path(settings, feed)
     base = dict(feed=feed, source_url=url, file=file, sha256=landed.sha256, received_on=run.as_at,
                 published_on=published_on(fetched))
@@ -201,7 +206,10 @@ def ingest_release(feed: ReleaseSeries, key: str, run: Run, references: Referenc
     if release is None:
         raise FetchError(f"{index_url}: no release {key!r} (listed: {', '.join(r.key for r in releases) or 'none'})")
     url = release_url(index_url, release)
-    fetched = fetch(url)
+    try:
+        fetched = fetch(url, settings.patience(feed.max_bytes))
+    except TooLarge as refused:
+        return _too_large(feed, url, Path(urlparse(url).path).name, key, refused, run, release.published_on)
     landed = land(settings.raw_dir, feed.feed, feed.table, fetched, release=key)
     store = release_store(settings, feed)
     base = dict(feed=feed, source_url=url, file=Path(urlparse(url).path).name, partition=key, sha256=landed.sha256,
@@ -218,7 +226,8 @@ def ingest_pull(feed: ApiFeed, key: str, run: Run, references: References) -> Ou
     own; the pull is stored as one release: what changed since the last pull."""
     settings = run.settings
     base_url = settings.cqc_api_url()
-    documents = feed.pull(base_url, settings.cqc_api_key, settings.raw_dir, key, run.log)
+    documents = feed.pull(base_url, settings.cqc_api_key, settings.raw_dir, key, run.log,
+                          patience=settings.patience(feed.max_bytes))
     if base_url.startswith("file:"):  # from the API the pull lands each page and document itself
         for name, content in documents.items():
             land(settings.raw_dir, feed.feed, feed.table,
@@ -320,18 +329,11 @@ def stored_references(settings: Settings) -> References:
 
 def discover(feed: ReleaseSeries, settings: Settings) -> tuple[str, list[Release]]:
     index_url = settings.release_index_url(feed)
-    return index_url, read_index(fetch(index_url).content, index_url)
+    return index_url, read_index(fetch(index_url, settings.patience(INDEX_MAX_BYTES)).content, index_url)
 
 
 def with_provenance(table: pa.Table, sha256: str) -> pa.Table:
     return table.append_column("_source_sha256", pa.array([sha256] * table.num_rows, pa.string()))
-
-
-def write_parquet_atomic(table: pa.Table, path: Path) -> None:
-    import io
-    buffer = io.BytesIO()
-    pq.write_table(table, buffer)
-    write_bytes_atomic(path, buffer.getvalue())
 
 
 # --- the steps' shared parts ---------------------------------------------------------------------------------------
@@ -394,6 +396,14 @@ def _refused(checked: Checked, quarantine: str | None, **base) -> Outcome:
 
 def _stored(checked: Checked, quarantine: str | None, **base) -> Outcome:
     return Outcome(status="stored", quarantine_path=quarantine, **_counts(checked), **base)
+
+
+def _too_large(feed: Feed, url: str, file: str, key: str | None, refused: TooLarge, run: Run,
+               published: date | None = None) -> Outcome:
+    """A download stopped at the feed's size limit: refused like a bad file (one message, in the data-quality log),
+    with nothing landed or stored."""
+    return Outcome(feed=feed, status="rejected", source_url=url, file=file, partition=key, published_on=published,
+                   received_on=run.as_at, reason=f"{file} refused before it was landed: {refused} [too_large]")
 
 
 def _received(release: Release, table: pa.Table, run: Run, sha256: str, url: str, raw_path: str | None,

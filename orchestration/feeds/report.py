@@ -206,6 +206,31 @@ def not_a_feed_file(content: bytes, expected: str) -> Issue | None:
     return None
 
 
+def too_large(content: bytes, expected: str, max_bytes: int | None) -> Issue | None:
+    """A file bigger than its feed can be, or a zip whose members would unpack beyond it (a zip bomb: judged by the
+    sizes its directory declares, before anything is unpacked; Python's zipfile never gives more than a member
+    declares). None when within the limit, or when no limit is given."""
+    if max_bytes is None:
+        return None
+    limit = f"{max_bytes / (1 << 20):,.0f} MB" if max_bytes >= 1 << 20 else f"{max_bytes:,} bytes"
+    if len(content) > max_bytes:
+        return Issue(f"{len(content):,} bytes, more than the {limit} {expected} can be: refused unread",
+                     whole_file=True, rule="too_large")
+    if not content.startswith(ZIP_MAGIC):
+        return None
+    try:
+        members = zipfile.ZipFile(io.BytesIO(content)).infolist()
+    except zipfile.BadZipFile:
+        return None   # a damaged zip: the parser says so (truncated_file)
+    unpacked = sum(m.file_size for m in members)
+    biggest = max(members, key=lambda m: m.file_size, default=None)
+    if unpacked > max_bytes:
+        return Issue(f"a zip of {len(content):,} bytes that would unpack to {unpacked:,} bytes ({biggest.filename!r} "
+                     f"alone {biggest.file_size:,}), more than the {limit} {expected} can be — a zip bomb, or not "
+                     "this feed: refused before unpacking", value=biggest.filename, whole_file=True, rule="too_large")
+    return None
+
+
 def encoding_issue(content: bytes) -> Issue | None:
     """None for UTF-8 text (a UTF-8 BOM is fine); otherwise a whole-file issue naming the first byte that is not
     UTF-8, its offset and row, and the encoding the bytes look like. Feeds are never read in a guessed encoding:

@@ -17,6 +17,7 @@ from orchestration.feeds.report import ParseResult
 
 # The columns the pipeline adds to every parsed row: the SHA-256 of the raw file it came from.
 PROVENANCE = pa.schema([("_source_sha256", pa.string())])
+MB = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -32,9 +33,14 @@ class Feed:
     reference: tuple[str, ...] = ()   # kinds whose stored rows this feed is checked against (ods-trusts…)
     # a rule across files, run on the parsed rows before the suite: (result, pipeline.References) -> None
     check_references: Callable | None = None
+    # The most one file of this feed may be — as downloaded, and as any zip member of it unpacks — with room to grow
+    # over the largest real one: past it a download is stopped (orchestration/fetch.py) and a file or zip refused
+    # unparsed (the guard), so gigabytes where kilobytes were expected, or a zip bomb, never fill memory or disk.
+    max_bytes: int = 256 * MB
 
     def __post_init__(self):  # every parser is called through the guard, whoever calls it
-        object.__setattr__(self, "parse", guarded(self.kind, self.parse, self.expected, self.schema))
+        object.__setattr__(self, "parse", guarded(self.kind, self.parse, self.expected, self.schema,
+                                                  self.max_bytes))
 
     @property
     def asset_key_path(self) -> list[str]:

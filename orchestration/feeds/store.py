@@ -42,7 +42,11 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from orchestration import crashpoints
+from orchestration.files import disk_full, is_disk_full
+
 INDEX_NAME = "releases.json"
+INDEX_MAX_BYTES = 4 << 20   # an index lists releases, a few hundred bytes each: never megabytes
 # Columns the store adds; parser columns starting with "_" (source row, hashes) never count as a change.
 RELEASE_COLUMNS = ["_release", "_published_on", "_received_on", "_change"]
 RELEASE_SCHEMA = pa.schema([("_release", pa.string()), ("_published_on", pa.date32()),
@@ -271,9 +275,11 @@ class ReleaseStore:
                 staged[self.state_path] = _tmp(self.state_path)
                 staged[self.state_path].write_text(
                     json.dumps({k: e.to_json() for k, e in sorted(state.items())}, indent=1))
-            except BaseException:
+            except BaseException as error:
                 for tmp in staged.values():
                     tmp.unlink(missing_ok=True)
+                if is_disk_full(error):   # one message; the series is as it was before this release
+                    raise disk_full(error, self.delta_path(key), f"release {key} of {self.root.name}") from error
                 raise
             self._commit(staged)
         return Stored(state[key], tuple(later))
@@ -333,7 +339,14 @@ class ReleaseStore:
         """Rename every staged file (target → staging file) onto its target; the journal lets an interrupted commit
         be finished."""
         journal_tmp = _tmp(self._journal)
-        journal_tmp.write_text(json.dumps({str(t): str(p) for p, t in staged.items()}))
+        try:
+            journal_tmp.write_text(json.dumps({str(t): str(p) for p, t in staged.items()}))
+        except OSError as error:  # no journal, no rename: the staged files go, the series stays as it was
+            for tmp in [journal_tmp, *staged.values()]:
+                tmp.unlink(missing_ok=True)
+            if is_disk_full(error):
+                raise disk_full(error, self._journal, f"the commit journal of {self.root.name}") from error
+            raise
         os.replace(journal_tmp, self._journal)
         self._recover()
 
@@ -344,6 +357,7 @@ class ReleaseStore:
             if Path(tmp).exists():
                 Path(target).parent.mkdir(parents=True, exist_ok=True)
                 os.replace(tmp, target)
+                crashpoints.reached("store")
         self._journal.unlink()
 
 

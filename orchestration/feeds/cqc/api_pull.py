@@ -11,12 +11,12 @@ where it stopped instead of starting again. Every page and document is landed as
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
-from orchestration.fetch import FetchError, fetch
+from orchestration.fetch import FetchError, Patience, fetch
+from orchestration.files import write_text_atomic
 from orchestration.landing import land
 
 KEY_HEADER = "Ocp-Apim-Subscription-Key"
@@ -44,20 +44,17 @@ class PullProgress:
         return cls(pull=pull)
 
     def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(self.__dict__))
-        os.replace(tmp, path)
+        write_text_atomic(path, json.dumps(self.__dict__))
 
 
 class ApiPull:
     def __init__(self, base_url: str, api_key: str | None, raw_dir: Path, pull: str, *, per_page: int = 1000,
-                 attempts: int = 6, backoff_seconds: float = 0.5, log=None):
+                 attempts: int = 6, backoff_seconds: float = 0.5, log=None, patience: Patience | None = None):
         self.base = base_url.rstrip("/")
-        self.headers = {KEY_HEADER: api_key} if api_key else {}
+        self.headers = {KEY_HEADER: api_key} if api_key else {}   # the key travels in this header only
         self.raw_dir = raw_dir
         self.per_page = per_page
-        self.fetch_options = {"attempts": attempts, "backoff_seconds": backoff_seconds, "headers": self.headers}
+        self.patience = patience or Patience(attempts=attempts, backoff_seconds=backoff_seconds)
         self.checkpoint = raw_dir / "cqc" / "api_pulls" / f"{pull}.checkpoint.json"
         self.progress = PullProgress.load(self.checkpoint, pull)
         self.log = log
@@ -65,7 +62,7 @@ class ApiPull:
     def _get(self, path: str, **query):
         url = f"{self.base}{path}" + (f"?{urlencode(query)}" if query else "")
         try:
-            fetched = fetch(url, **self.fetch_options)
+            fetched = fetch(url, self.patience, headers=self.headers)
         except FetchError as exc:
             if "HTTP 401" in str(exc) or "HTTP 403" in str(exc):
                 raise FetchError(f"{exc}: the CQC API refused the subscription key (set OVERSIGHT_CQC_API_KEY)") from None
@@ -133,7 +130,8 @@ def _json(content: bytes, url: str) -> dict:
     return document
 
 
-def pull_documents(base_url: str, api_key: str | None, raw_dir: Path, pull: str, log=None) -> dict[str, bytes]:
+def pull_documents(base_url: str, api_key: str | None, raw_dir: Path, pull: str, log=None,
+                   patience: Patience | None = None) -> dict[str, bytes]:
     """Every location document, from the API (http/https: paged and resumable) or from a mirror folder (file://,
     what `oversight simulate` writes under cqc/api/locations). Returns location id → the document's bytes."""
     from urllib.parse import unquote, urlparse
@@ -144,5 +142,5 @@ def pull_documents(base_url: str, api_key: str | None, raw_dir: Path, pull: str,
         if not folder.is_dir():
             raise FetchError(f"{base_url}: no locations folder of API documents")
         return {p.stem: p.read_bytes() for p in sorted(folder.glob("*.json"))}
-    progress = ApiPull(base_url, api_key, raw_dir, pull, log=log).run()
+    progress = ApiPull(base_url, api_key, raw_dir, pull, log=log, patience=patience).run()
     return {location_id: Path(path).read_bytes() for location_id, path in progress.documents.items()}
