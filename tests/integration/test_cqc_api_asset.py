@@ -32,6 +32,10 @@ def test_api_pull_over_http_with_faults_stores_what_the_mirror_holds(tmp_path, m
     root = tmp_path / "mirror"
     simulate("small", 12, root, feeds={"cqc"})
     server = make_server(root, faults=Faults(error=0.15, drop=0.05, truncate=0.05, seed=5))
+    # a quarter of requests fail: with the default 5 attempts one request in a thousand would still give up, and a
+    # pull of hundreds of documents then fails whole (as it should: tests/reliability); here, enough patience
+    monkeypatch.setenv("OVERSIGHT_FETCH_ATTEMPTS", "9")
+    monkeypatch.setenv("OVERSIGHT_FETCH_BACKOFF_SECONDS", "0.05")
     try:
         base = start_in_thread(server)
         with dg.DagsterInstance.ephemeral() as instance:
