@@ -1,6 +1,10 @@
 -- Every CQC rating the platform has seen, from both routes, on one footing: the level it rates (trust, location,
--- core service), what it rates, when CQC published it, and whether it is inherited from a predecessor.
---   * the "Latest ratings" sheet: every version each release set or removed (known from the release's date);
+-- core service), what it rates, when CQC published it, whether it is inherited from a predecessor, and when the
+-- platform received it. One rule for both routes (DOMAIN.md, "What was known on date D"): a rating is known from its
+-- own publication date, whichever route brought it and whenever it arrived.
+--   * the "Latest ratings" sheet: every version each release set or removed — a rating known from its publication
+--     date (a month before the first sheet release held sees CQC's own trust ratings published by then), a
+--     removal from the release that removed it;
 --   * the CQC API: current and historic ratings as of the latest pull, each with the report it came from. A rating
 --     published before its provider existed (ODS open date) can only be a predecessor's, so it is flagged inherited
 --     (the API has no flag). Non-ratings without a report date are never in force (nothing dates them).
@@ -34,7 +38,9 @@ select
     'cqc-ratings-sheet' as source,
     cast(null as {{ dbt.type_string() }}) as report_link_id,
     sheet.release_key as source_release,
-    sheet.published_on as known_from,
+    case when sheet.release_change = 'removed' or sheet.publication_date is null then sheet.published_on
+         else sheet.publication_date end as known_from,
+    sheet.received_on,
     sheet.release_change,
     sheet.source_sha256
 from sheet
@@ -56,6 +62,7 @@ select
     api.release_key as source_release,
     -- a published rating is public from its report date, whenever the platform pulled it
     api.report_date as known_from,
+    api.received_on,
     api.release_change,
     api.source_sha256
 from api

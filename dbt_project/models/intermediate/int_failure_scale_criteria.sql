@@ -30,8 +30,12 @@ criteria as (
                {{ latest_date(['trust_rating_date', 'case when finance_current then finance_return_received_on end',
                                'case when sickness_current then sickness_published_on end']) }}
            else finance_return_received_on end,
-           case when domains_rule = 'oversight_domains' then {{ joined_reasons(['rating_missing', 'finance_missing', 'sickness_missing']) }}
-                else finance_missing end
+           coalesce(case when domains_rule = 'oversight_domains'
+                         then {{ joined_reasons(['rating_missing', 'finance_missing', 'sickness_missing',
+                                                 "case when has_trust_rating and leadership_domain_score is null
+                                                       then 'no trust Well-led rating' end"]) }}
+                         else finance_missing end,
+                    'a domain without a score')
     from evaluated
 
     union all
@@ -112,8 +116,12 @@ criteria as (
                {{ latest_date(['trust_rating_date', 'case when finance_current then finance_return_received_on end',
                                'case when sickness_current then sickness_published_on end']) }}
            else finance_return_received_on end,
-           case when domains_rule = 'oversight_domains' then {{ joined_reasons(['rating_missing', 'finance_missing', 'sickness_missing']) }}
-                else finance_missing end
+           coalesce(case when domains_rule = 'oversight_domains'
+                         then {{ joined_reasons(['rating_missing', 'finance_missing', 'sickness_missing',
+                                                 "case when has_trust_rating and leadership_domain_score is null
+                                                       then 'no trust Well-led rating' end"]) }}
+                         else finance_missing end,
+                    'a domain without a score')
     from evaluated
 
     union all

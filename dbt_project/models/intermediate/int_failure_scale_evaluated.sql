@@ -23,13 +23,14 @@ joined as (
         scenarios.{{ name }},
         {%- endfor %}
         inputs.*,
-        trust_overall_rating in ('Outstanding', 'Good', 'Requires improvement', 'Inadequate') as has_trust_rating,
-        overall_finance_score is not null
-            and (scenarios.finance_return_stale_months is null
-                 or finance_return_age_months <= scenarios.finance_return_stale_months) as finance_current,
-        sickness_rank_1 is not null
-            and (scenarios.sickness_stale_months is null
-                 or sickness_age_months <= scenarios.sickness_stale_months) as sickness_current
+        coalesce(trust_overall_rating in ('Outstanding', 'Good', 'Requires improvement', 'Inadequate'), false)
+            as has_trust_rating,
+        coalesce(overall_finance_score is not null
+                 and (scenarios.finance_return_stale_months is null
+                      or finance_return_age_months <= scenarios.finance_return_stale_months), false) as finance_current,
+        coalesce(sickness_rank_1 is not null
+                 and (scenarios.sickness_stale_months is null
+                      or sickness_age_months <= scenarios.sickness_stale_months), false) as sickness_current
     from inputs
     inner join scenarios on scenarios.methodology_version = inputs.methodology_version
 ),
