@@ -210,3 +210,20 @@ def test_a_month_before_any_sheet_release_gets_cqcs_own_trust_ratings(pipeline, 
         "where period = ? and rating_level = 'trust'", [first]).fetchall()}
     held = {k: v for k, v in expected.items() if k[0] in {t for t, _ in served}}
     assert held and {k: served.get(k) for k in held} == {k: (v, "published by CQC") for k, v in held.items()}
+
+
+def test_inherited_ratings_are_the_ones_the_feeds_mark(pipeline, snapshot):
+    """Inherited ratings from the data, not from a date heuristic: the API's own fields (an "HSCA Predecessor"
+    relationship, a report before the location's registration with its provider) and the sheet's
+    `Inherited Rating (Y/N)`; the simulator writes both for a merged trust's sites, as the real feeds do."""
+    marked = set()
+    for path in (pipeline["feeds"] / "cqc" / "api" / "locations").glob("*.json"):
+        document = json.loads(path.read_text())
+        if any(r.get("type") == "HSCA Predecessor" for r in document.get("relationships") or []):
+            marked.add(document["locationId"])
+    assert marked, "the simulation merges trusts, whose sites inherit their predecessors' ratings"
+    flagged = {r[0] for r in snapshot.execute(
+        "select distinct location_id from fct_trust_quality where is_inherited").fetchall()}
+    assert flagged and flagged <= marked
+    assert not snapshot.execute("select count(*) from fct_trust_quality where is_inherited and is_aggregated"
+                                ).fetchone()[0]

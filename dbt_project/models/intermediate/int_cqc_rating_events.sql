@@ -6,8 +6,8 @@
 --     date (a month before the first sheet release held sees CQC's own trust ratings published by then), a
 --     removal from the release that removed it;
 --   * the CQC API: current and historic ratings as of the latest pull, each with the report it came from. A rating
---     published before its provider existed (ODS open date) can only be a predecessor's, so it is flagged inherited
---     (the API has no flag). Non-ratings without a report date are never in force (nothing dates them).
+--     is inherited where the document says so: the location names an "HSCA Predecessor" (relationships) and the
+--     report predates its registration with this provider. Non-ratings without a report date are never in force.
 with sheet as (
     select * from {{ ref('stg_cqc__latest_ratings') }}
 ),
@@ -17,10 +17,6 @@ api as (
     {{ known_as_of(ref('stg_cqc__api_ratings'),
                    ['location_id', 'rating_source', 'rating_level', 'service_name', 'key_question',
                     'report_link_id']) }}
-),
-
-trusts as (
-    select trust_code, open_date from {{ ref('dim_trust') }}
 )
 
 select
@@ -56,7 +52,8 @@ select
     api.rating,
     api.is_rating,
     api.report_date as publication_date,
-    coalesce(api.report_date <= trusts.open_date, false) as is_inherited,
+    coalesce(api.predecessor_location_id is not null and api.report_date < api.registration_date, false)
+        as is_inherited,
     'cqc-api' as source,
     api.report_link_id,
     api.release_key as source_release,
@@ -66,6 +63,5 @@ select
     api.release_change,
     api.source_sha256
 from api
-left join trusts on trusts.trust_code = api.provider_id
 -- an overall the report did not rate (it rated key questions only) leaves the rating in force as it was
 where api.rating is not null
