@@ -108,6 +108,14 @@ def main() -> None:
         results[step]["models_rebuilt"] = _models_rebuilt(stdout)
         results[step]["ratio_to_first_run"] = round(results[step]["seconds"]
                                                     / results["pipeline_run_national"]["seconds"], 3)
+    # The methodology on the national run (issue 13): v1 and v2 against the planted condition, the economy link,
+    # level 5 by duration, and the what-if at national scale; the economy link again with no effect planted.
+    from bench import methodology
+    results["methodology"] = {"truth_recovery": methodology.truth_recovery(home),
+                              "economy_link_planted": methodology.economy_link(home),
+                              "what_if": methodology.what_if_speed(home)}
+    without = methodology.national_home(home / "methodology_without_effect", 0.0)
+    results["methodology"]["economy_link_not_planted"] = methodology.economy_link(without)
     from bench.staff_group_ingest import run as staff_group_ingest
     results["staff_group_release_3m_rows"] = staff_group_ingest(home / "staff_group_bench", env)
     results["api_organisations_trusts_page_1000"] = api_latency(
@@ -126,13 +134,14 @@ def main() -> None:
     print(json.dumps(results, indent=2))
     print("\n| step | figure |\n|---|---|")
     for step, figure in results.items():
-        if step not in ("machine", "api_load", "api_load_criteria"):
+        if step not in ("machine", "api_load", "api_load_criteria", "methodology"):
             print(f"| {step} | " + ", ".join(f"{k} {v}" for k, v in figure.items()) + " |")
     print("\n| API under load (wrk, 50 connections) | requests/s | p50 | p99 | vs bare: throughput, p99 |\n|---|---|---|---|---|")
     for name, figure in results["api_load"].items():
         ratios = (f"{figure['throughput_vs_bare']}×, {figure['p99_vs_bare']}×" if "throughput_vs_bare" in figure
                   else "baseline")
         print(f"| {name} | {figure['requests_per_s']:,.0f} | {figure['p50_ms']} ms | {figure['p99_ms']} ms | {ratios} |")
+    print("\nmethodology:", json.dumps(results["methodology"], indent=2, default=str))
     print("\nbench/results/latest.json holds every figure; README shows them with this command.")
 
 

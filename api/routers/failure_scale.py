@@ -155,8 +155,8 @@ def _methodology(ctx: Context, version: str) -> Document:
             summary="One methodology: levels, consequences, entry criteria, thresholds, finance score bands")
 async def methodology(version: Annotated[str, Path(description="e.g. v1", examples=["v1"])], serve: Serve):
     """Where the bar is: each level with its consequence, each entry criterion with the level it enters, the data
-    it reads (and whether that is restricted) and its thresholds, every threshold's value (those moved ±10% by the
-    calibration marked), and the finance metrics' score bands. Public."""
+    it reads (and whether that is restricted) and its thresholds, every threshold's value (those the calibration
+    moves marked, with their step), and the finance metrics' score bands. Public."""
     return await serve.respond(lambda ctx: _methodology(ctx, version))
 
 
@@ -213,10 +213,11 @@ def _calibration(ctx: Context, when, methodology: str | None) -> Listing:
 
 
 @router.get("/calibration", response_model=Page[CalibrationRow], responses=EXPORT_RESPONSES,
-            summary="How many trusts sit at each level, and how many move if a threshold moves ±10%")
+            summary="How many trusts sit at each level, and how many move if a threshold moves (one step, or 10%)")
 async def calibration(serve: Serve, when: WhenQuery, paging: PagingQuery, methodology: Methodology = None,
                       format: FormatParam = None):
-    """Per scenario — the baseline, and each calibrated threshold 10% lower and 10% higher — the trusts at each
-    level and how many move up or down against the baseline. Public."""
+    """Per scenario — the baseline, and each calibrated threshold moved down and up (a whole number by one step,
+    anything else by 10%: `move` says which) — the trusts at each level and how many move up or down against the
+    baseline. Public."""
     return await serve.respond(lambda ctx: _calibration(ctx, when, methodology),
                                paging_=paging)

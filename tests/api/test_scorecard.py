@@ -97,8 +97,8 @@ def test_economy_view_lists_its_trusts_and_pockets(marts):
         WHERE s.methodology_version = 'v2' AND s.icb_code = ? AND f.period = ?""", [marts.icb, marts.latest])[0]
     assert view["system"]["in_year_margin_pct"] == pytest.approx(100 * returns[0] / returns[1])
     for member in view["members"]:
-        [(share, margin)] = marts.query("SELECT others_failing_share, others_margin_pct FROM fct_economy_condition WHERE methodology_version = 'v2' AND "
-                                        "WHERE trust_code = ? AND period = ?", [member["code"], marts.latest])
+        [(share, margin)] = marts.query("SELECT others_failing_share, others_margin_pct FROM fct_economy_condition WHERE methodology_version = 'v2' "
+                                        "AND trust_code = ? AND period = ?", [member["code"], marts.latest])
         assert member["others_failing_share"] == share and member["others_margin_pct"] == pytest.approx(margin)
     pockets = marts.query("SELECT trust_code, location_id, service_name FROM rpt_pockets_of_poor_care "
                           "WHERE icb_code = ? AND period = ? ORDER BY 1, 2, 3", [marts.icb, marts.latest])
