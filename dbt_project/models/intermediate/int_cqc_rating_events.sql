@@ -7,7 +7,7 @@
 --     removal from the release that removed it;
 --   * the CQC API: current and historic ratings as of the latest pull, each with the report it came from. A rating
 --     is inherited where the document says so: the location names an "HSCA Predecessor" (relationships) and the
---     report predates its registration with this provider. Non-ratings without a report date are never in force.
+--     report is dated on or before its registration with this provider. Non-ratings without a report date are never in force.
 with sheet as (
     select * from {{ ref('stg_cqc__latest_ratings') }}
 ),
@@ -52,7 +52,7 @@ select
     api.rating,
     api.is_rating,
     api.report_date as publication_date,
-    coalesce(api.predecessor_location_id is not null and api.report_date < api.registration_date, false)
+    coalesce(api.predecessor_location_id is not null and api.report_date <= api.registration_date, false)
         as is_inherited,
     'cqc-api' as source,
     api.report_link_id,

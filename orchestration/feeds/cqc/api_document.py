@@ -22,7 +22,7 @@ SCHEMA = {
     "service": pa.string(), "domain": pa.string(), "rating": pa.string(), "is_rating": pa.bool_(),
     "report_date": pa.date32(), "report_link_id": pa.string(), "registration_status": pa.string(),
     # whether a rating is inherited, from the document itself: the location's registration with this provider and
-    # the predecessor it names (`relationships`, type "HSCA Predecessor"); a report before that registration was
+    # the predecessor it names (`relationships`, type "HSCA Predecessor"); a report up to that registration was
     # the predecessor's (FEEDS.md §2b: an inherited rating is never aggregated into the new provider's)
     "registration_date": pa.date32(), "predecessor_location_id": pa.string(),
     "_json_path": pa.string(), "_source_row": pa.int64(),
