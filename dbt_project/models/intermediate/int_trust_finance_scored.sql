@@ -70,11 +70,16 @@ scored as (
         agency_band.score as agency_spend_score
     from metrics
     cross join versions
-    {{ finance_band_join('capital_service_capacity', 'metrics.capital_service_capacity', 'capacity_band') }}
-    {{ finance_band_join('liquidity_days', 'metrics.liquidity_days', 'liquidity_band') }}
-    {{ finance_band_join('income_expenditure_margin', 'metrics.income_expenditure_margin_pct', 'margin_band') }}
-    {{ finance_band_join('distance_from_plan', 'metrics.distance_from_plan_pct', 'plan_band') }}
-    {{ finance_band_join('agency_spend_above_ceiling', 'metrics.agency_spend_above_ceiling_pct', 'agency_band') }}
+    {{ finance_band_join('capital_service_capacity', 'metrics.capital_service_capacity', 'capacity_band',
+                         'versions.methodology_version') }}
+    {{ finance_band_join('liquidity_days', 'metrics.liquidity_days', 'liquidity_band',
+                         'versions.methodology_version') }}
+    {{ finance_band_join('income_expenditure_margin', 'metrics.income_expenditure_margin_pct', 'margin_band',
+                         'versions.methodology_version') }}
+    {{ finance_band_join('distance_from_plan', 'metrics.distance_from_plan_pct', 'plan_band',
+                         'versions.methodology_version') }}
+    {{ finance_band_join('agency_spend_above_ceiling', 'metrics.agency_spend_above_ceiling_pct', 'agency_band',
+                         'versions.methodology_version') }}
 )
 
 select
