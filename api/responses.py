@@ -347,6 +347,20 @@ class Responder:
         return await deliver(self.request, self.caller, rendered, snapshot.id)
 
 
+    async def compute(self, build: Callable[[Context], Any]) -> Any:
+        """A builder's answer computed now, in a worker thread, and not kept (a POST: the body is the question)."""
+        state = self.request.app.state
+
+        def run() -> Any:
+            cursor = self.generation.cursor()
+            try:
+                return build(Context(cursor, self.generation.snapshot, self.caller.entitlement, state.settings))
+            finally:
+                cursor.close()
+
+        return await run_in_threadpool(run)
+
+
 async def deliver(request: Request, caller: Caller, rendered: Rendered, snapshot_id: str) -> Response:
     """Send a rendered answer: 304 to a matching If-None-Match (nothing sent: no audit record); otherwise the audit
     records of the restricted data it carries — written before a byte is sent — and the body."""

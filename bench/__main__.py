@@ -223,6 +223,11 @@ def main(argv: list[str] | None = None) -> None:
                      for name, figure in load.items() if name not in ("criteria", "setup")},
         "api_load_setup": load["setup"],
     }
+    if not args.quick:   # issue 13's figures: v1 and v2 against the planted condition, the economy link planted and
+        # not, level 5 by duration, the what-if at national scale (bench/methodology.py, its own national runs)
+        from bench.methodology import RESULTS as METHODOLOGY
+        timed([sys.executable, "-m", "bench.methodology"], env)
+        results["methodology"] = json.loads(METHODOLOGY.read_text())
     results["targets"] = targets(results)
     tables = markdown(results)
     # results.json and the README show the full run; a quick run's figures go beside them, unless --readme

@@ -15,11 +15,13 @@ import duckdb
 from orchestration import crashpoints
 from orchestration.files import disk_full, is_disk_full
 from orchestration.settings import Settings
+from orchestration.whatif import WHATIF_SQL_TABLE, what_if_query
 
 # The methodology configuration (dbt seeds, schema `methodology`) the API serves beside the figures built with it:
-# levels and consequences, entry criteria, thresholds, finance score bands. Published under the same names.
+# levels and consequences, entry criteria, thresholds, finance score bands, the rules where versions differ and
+# the oversight domains' rating scores. Published under the same names.
 METHODOLOGY_SEEDS = ("failure_scale_levels", "failure_scale_criteria", "failure_scale_thresholds",
-                     "finance_metric_thresholds")
+                     "finance_metric_thresholds", "failure_scale_rules", "oversight_domain_ratings")
 
 
 SERVING_KEY = ["serving", "snapshot"]
@@ -44,6 +46,13 @@ def publish(settings: Settings, tables: list[str], run_id: str, as_at: date, bui
                     for name in names:
                         snapshot.execute(f'CREATE TABLE "{name}" AS {built.canonical(schema, name)}')
                         counts[name] = snapshot.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+                if "fct_failure_scale_inputs" in tables:
+                    # the failure scale's own SQL over this snapshot's tables, for POST /methodology/what-if: read
+                    # back from DuckDB's views. Spark's models are Spark SQL, which the API cannot run, so a snapshot
+                    # built on Spark has none, and the what-if says so (503) rather than answer otherwise
+                    snapshot.execute(f"CREATE TABLE {WHATIF_SQL_TABLE} (query VARCHAR)")
+                    if engine.name == "duckdb":
+                        snapshot.execute(f"INSERT INTO {WHATIF_SQL_TABLE} VALUES (?)", [what_if_query(snapshot)])
             sources = source_hashes(settings)
             published_at = datetime.now(timezone.utc).replace(tzinfo=None)
             snapshot.execute("CREATE TABLE publication (run_id VARCHAR, published_at TIMESTAMP, sources VARCHAR, "

@@ -455,7 +455,7 @@ def write_api_documents(world: England, out_dir: Path, locations: list[Location]
                 "lastReport": {"publicationDate": latest.published.isoformat()}} if latest else {}),
             "currentRatings": _current(loc, latest), "historicRatings": _historic(loc, latest) if latest else [],
         }
-        if latest and latest.inherited:
+        if any(i.inherited for i in loc.inspections):   # the predecessor stays named once re-inspected
             predecessor = next(s.old_code for s in world.successions if s.new_code == trust.code)
             document["relationships"].append({"relatedLocationId": f"{predecessor}{loc.location_id[-2:]}",
                                               "relatedLocationName": loc.name, "type": "HSCA Predecessor",

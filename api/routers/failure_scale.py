@@ -7,13 +7,15 @@ from typing import Annotated, Literal
 import pyarrow.compute as pc
 from fastapi import APIRouter, Path, Query
 
-from api.deps import Methodology, WhenQuery, month_end
+from api.deps import Methodology, When, WhenQuery, month_end
 from api.problems import PROBLEM_RESPONSES, Problem
 from api.responses import EXPORT_RESPONSES, Context, Document, FormatParam, Listing, Page, PagingQuery, Serve
 from api.routers.trusts import IcbFilter, LevelMin, PeerFilter, scale_listing
 from api.scale import CRITERION_VALUES, catalogue, criteria, criteria_table, thresholds
+from orchestration.whatif import WHATIF_SQL_TABLE
 from api.schemas.scale import (CalibrationRow, ChangeRow, CriterionDefinition, CriterionRow, FinanceBand, Level,
-                               Methodology as MethodologyModel, MethodologyVersions, ScaleRow, Threshold)
+                               Methodology as MethodologyModel, MethodologyVersions, ScaleRow, Threshold, WhatIf,
+                               WhatIfLevel, WhatIfRequest, WhatIfTrust)
 
 router = APIRouter(tags=["failure scale"], responses=PROBLEM_RESPONSES)
 
@@ -153,9 +155,50 @@ def _methodology(ctx: Context, version: str) -> Document:
             summary="One methodology: levels, consequences, entry criteria, thresholds, finance score bands")
 async def methodology(version: Annotated[str, Path(description="e.g. v1", examples=["v1"])], serve: Serve):
     """Where the bar is: each level with its consequence, each entry criterion with the level it enters, the data
-    it reads (and whether that is restricted) and its thresholds, every threshold's value (those moved ±10% by the
-    calibration marked), and the finance metrics' score bands. Public."""
+    it reads (and whether that is restricted) and its thresholds, every threshold's value (those the calibration
+    moves marked, with their step), and the finance metrics' score bands. Public."""
     return await serve.respond(lambda ctx: _methodology(ctx, version))
+
+
+def _what_if(ctx: Context, ask: WhatIfRequest) -> WhatIf:
+    version = ctx.snapshot.methodology(ask.methodology_version)
+    period = ctx.snapshot.period_for(When(period=ask.period))
+    published = thresholds(ctx, version)
+    unknown = sorted(set(ask.thresholds) - set(published))
+    if unknown:
+        raise Problem(422, f"no threshold {', '.join(unknown)} in methodology {version}; it has "
+                           f"{', '.join(sorted(published))}")
+    found = ctx.records(f"SELECT query FROM {WHATIF_SQL_TABLE}")
+    if not found:
+        raise Problem(503, "this snapshot was published without the what-if's inputs")
+    names = sorted(ask.thresholds)
+    levels = {r["trust_code"]: r for r in ctx.records(
+        found[0]["query"], [names, [float(ask.thresholds[n]) for n in names], version, period])}
+    before = {r["trust_code"]: r["level"] for r in ctx.records(
+        "SELECT trust_code, level FROM fct_trust_failure_scale WHERE methodology_version = ? AND period = ?",
+        [version, period])}
+    trusts = sorted((WhatIfTrust(code=code, level=row["level"], published_level=before.get(code, row["level"]),
+                                 moved=row["level"] - before.get(code, row["level"]),
+                                 assessment_complete=row["assessment_complete"])
+                     for code, row in levels.items()), key=lambda t: (-abs(t.moved), t.code))
+    used = [Threshold(**{**t, "value": ask.thresholds.get(name, t["value"])}) for name, t in published.items()]
+    return WhatIf(**ctx.served(period=period, methodology_version=version), thresholds=used,
+                  changed=[n for n in names if ask.thresholds[n] != published[n]["value"]],
+                  distribution=[WhatIfLevel(level=level, trusts=sum(t.level == level for t in trusts),
+                                            published_trusts=sum(v == level for v in before.values()))
+                                for level in range(6)],
+                  trusts_moved=sum(t.moved != 0 for t in trusts), trusts_moved_up=sum(t.moved > 0 for t in trusts),
+                  trusts_moved_down=sum(t.moved < 0 for t in trusts), trusts=trusts)
+
+
+@router.post("/methodology/what-if", response_model=WhatIf,
+             summary="Where is the bar? Every trust's level in a month under thresholds of your choosing")
+async def what_if(ask: WhatIfRequest, serve: Serve):
+    """Judges the snapshot's own criteria inputs by a methodology version with any thresholds changed (the rest as
+    published), with the failure scale's own SQL: every trust's level in the month, the distribution beside the
+    published one, and who moved. With the published thresholds it returns exactly the published levels. Public:
+    levels only, never a restricted value."""
+    return await serve.compute(lambda ctx: _what_if(ctx, ask))
 
 
 def _calibration(ctx: Context, when, methodology: str | None) -> Listing:
@@ -170,10 +213,11 @@ def _calibration(ctx: Context, when, methodology: str | None) -> Listing:
 
 
 @router.get("/calibration", response_model=Page[CalibrationRow], responses=EXPORT_RESPONSES,
-            summary="How many trusts sit at each level, and how many move if a threshold moves ±10%")
+            summary="How many trusts sit at each level, and how many move if a threshold moves (one step, or 10%)")
 async def calibration(serve: Serve, when: WhenQuery, paging: PagingQuery, methodology: Methodology = None,
                       format: FormatParam = None):
-    """Per scenario — the baseline, and each calibrated threshold 10% lower and 10% higher — the trusts at each
-    level and how many move up or down against the baseline. Public."""
+    """Per scenario — the baseline, and each calibrated threshold moved down and up (a whole number by one step,
+    anything else by 10%: `move` says which) — the trusts at each level and how many move up or down against the
+    baseline. Public."""
     return await serve.respond(lambda ctx: _calibration(ctx, when, methodology),
                                paging_=paging)

@@ -12,7 +12,7 @@ from api.deps import Methodology, MonthRange, WhenQuery
 from api.problems import PROBLEM_RESPONSES, Problem
 from api.responses import EXPORT_RESPONSES, Context, Document, FormatParam, Listing, Page, PagingQuery, Serve
 from api.restricted import aggregate, may_read, mask_rows
-from api.scale import SCALE_ROWS, assessment_complete, criteria
+from api.scale import SCALE_ROWS, criteria
 from api.schemas.scale import HistoryRow, ScaleRow
 from api.schemas.trusts import (AnnualAccounts, Comparator, EconomyStanding, FinanceRow, InYearFinance, Quality,
                                 Rating, RatingRow, ScaleSummary, Scorecard, TrustIdentity, Workforce, WorkforceRow)
@@ -81,7 +81,8 @@ def _scorecard(ctx: Context, code: str, when, methodology: str | None) -> Docume
     code = trust["code"]
     period = ctx.snapshot.period_for(when)
     version = ctx.snapshot.methodology(methodology)
-    rows = ctx.records("SELECT level, level_name, consequence FROM fct_trust_failure_scale "
+    rows = ctx.records("SELECT level, level_name, consequence, assessment_complete, missing_inputs "
+                       "FROM fct_trust_failure_scale "
                        "WHERE trust_code = ? AND period = ? AND methodology_version = ?", [code, period, version])
     if not rows:
         raise Problem(404, f"trust {code} is not on the failure scale in {period:%Y-%m} (closed, not yet open, or "
@@ -146,9 +147,7 @@ def _scorecard(ctx: Context, code: str, when, methodology: str | None) -> Docume
     return Document(Scorecard(
         **ctx.served(period=period, as_of=when.as_of, methodology_version=version),
         trust=identity,
-        scale=ScaleSummary(**scale, methodology_version=version,
-                           assessment_complete=assessment_complete(scale["level"], listed[(code, period)]),
-                           criteria=listed[(code, period)]),
+        scale=ScaleSummary(**scale, methodology_version=version, criteria=listed.get((code, period), [])),
         quality=quality,
         workforce=Workforce(**workforce[0]) if workforce else None,
         annual_accounts=AnnualAccounts(**accounts[0]) if accounts else None,

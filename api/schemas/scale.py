@@ -10,7 +10,7 @@ from api.responses import Row, Served
 class CriterionStatus(str, Enum):
     met = "met"
     not_met = "not_met"
-    not_assessable = "not_assessable"   # no data for it that month (v1 counts it as not met; v2 says so)
+    not_assessable = "not_assessable"   # no data for it that month, or older than its staleness limit
 
 
 class DataAccess(str, Enum):
@@ -28,7 +28,8 @@ class ScaleRow(Row):
         "level_name": "Significant concerns", "consequence": "targeted support (offered)", "methodology_version": "v1",
         "criteria_met": 3, "criteria": "finance_domains_of_concern; finance_score_multiple_concerns; "
                                        "finance_domain_score_of_concern",
-        "icb_code": "QQ3", "region_code": "Y58", "peer_group": "acute", "economy_failing": False}]})
+        "icb_code": "QQ3", "region_code": "Y58", "peer_group": "acute", "economy_failing": False,
+        "assessment_complete": True, "missing_inputs": None}]})
     code: str
     name: str
     period: date
@@ -42,6 +43,9 @@ class ScaleRow(Row):
     region_code: str | None
     peer_group: str | None = Field(description="acute, specialist, mental health, community, ambulance, other")
     economy_failing: bool | None = Field(description="its economy failing, measured without it (null: unknown)")
+    assessment_complete: bool = Field(description="false where a criterion not assessable could have put it higher")
+    missing_inputs: str | None = Field(description="each criterion not assessable that could have put it higher, "
+                                                   "and what it lacked")
 
 
 class Criterion(BaseModel):
@@ -54,13 +58,14 @@ class Criterion(BaseModel):
     criterion: str
     level: int = Field(description="the level it enters")
     status: CriterionStatus
-    value: str | None = Field(description="what met it (criteria not met: not stated by methodology v1)")
+    value: str | None = Field(description="the value it was judged on (not assessable: none)")
     threshold: str | None
     source: str
-    source_date: date | None = Field(description="the date of the record that met it")
+    source_date: date | None = Field(description="when the source it was judged on was published")
     data_access: DataAccess
     value_restricted: bool = Field(False, description="value and threshold withheld: restricted data of a trust "
                                                       "the caller is not entitled to")
+    missing_input: str | None = Field(None, description="not assessable: what was missing or stale (and its age)")
     description: str | None = None
 
 
@@ -78,6 +83,7 @@ class CriterionRow(Row):
     source_date: date | None
     data_access: DataAccess
     value_restricted: bool
+    missing_input: str | None = None
 
 
 class ChangeRow(Row):
@@ -123,7 +129,9 @@ class Threshold(BaseModel):
     threshold: str
     value: float
     unit: str
-    calibrated: bool = Field(description="moved ±10% by the calibration report")
+    calibrated: bool = Field(description="moved down and up by the calibration report")
+    calibration_step: float | None = Field(None, description="the calibration moves it by this step (whole "
+                                                             "numbers); none: by 10%")
     description: str
 
 
@@ -169,7 +177,8 @@ class CalibrationRow(Row):
     period: date
     scenario: str
     moved_threshold: str
-    direction: int | None = Field(description="-1: threshold 10% lower, +1: 10% higher, null: baseline")
+    direction: int | None = Field(description="-1: threshold lower, +1: higher, 0: baseline")
+    move: str | None = Field(None, description="'one step' (whole numbers) or '10%'; null: baseline")
     baseline_value: float | None
     scenario_value: float | None
     trusts: int
@@ -183,3 +192,39 @@ class CalibrationRow(Row):
     trusts_moved_up: int
     trusts_moved_down: int
     methodology_version: str
+
+
+class WhatIfRequest(BaseModel):
+    """A methodology version and any thresholds to judge every trust by instead of the published ones."""
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "methodology_version": "v2", "period": "2026-10-31",
+        "thresholds": {"domains_for_significant": 3, "sustained_serious_months": 6}}]})
+    methodology_version: str | None = Field(None, description="default: the latest in the snapshot")
+    period: date | None = Field(None, description="a reporting month (month end); default: the latest")
+    thresholds: dict[str, float] = Field(default_factory=dict, description="threshold name → value (names as "
+                                         "in GET /methodology/{version}); those not given keep their published value")
+
+
+class WhatIfTrust(BaseModel):
+    code: str
+    level: int = LEVEL
+    published_level: int = LEVEL
+    moved: int = Field(description="level − published level")
+    assessment_complete: bool
+
+
+class WhatIfLevel(BaseModel):
+    level: int = LEVEL
+    trusts: int
+    published_trusts: int
+
+
+class WhatIf(Served):
+    """Every trust's level in a month under the thresholds asked for, beside the published levels."""
+    thresholds: list[Threshold] = Field(description="every threshold of the version, as used")
+    changed: list[str] = Field(description="the thresholds that differ from the published ones")
+    distribution: list[WhatIfLevel]
+    trusts_moved: int
+    trusts_moved_up: int
+    trusts_moved_down: int
+    trusts: list[WhatIfTrust] = Field(description="every trust, those that moved first (most first), then by code")

@@ -27,6 +27,8 @@ class ScaleSummary(BaseModel):
     consequence: str
     methodology_version: str
     assessment_complete: bool = Field(description="false where a criterion not assessable could have put it higher")
+    missing_inputs: str | None = Field(None, description="each criterion not assessable that could have put it "
+                                                         "higher, and what it lacked (`; `-separated)")
     criteria: list[Criterion] = Field(description="every criterion of the methodology: met, not met, not assessable")
 
 
@@ -118,7 +120,7 @@ class Scorecard(Served):
                   "peer_group_basis": "primary inspection category of most of its locations", "is_open": True,
                   "open_date": "2001-04-01", "close_date": None, "current_successor_code": None},
         "scale": {"level": 3, "level_name": "Significant concerns", "consequence": "targeted support (offered)",
-                  "methodology_version": "v1", "assessment_complete": True, "criteria": []}}]})
+                  "methodology_version": "v2", "assessment_complete": True, "criteria": []}}]})
     trust: TrustIdentity
     scale: ScaleSummary
     quality: Quality

@@ -1,5 +1,5 @@
 {#-
-  The failure scale's thresholds (methodology v1), by name: the rows of the failure_scale_thresholds seed. The SQL
+  The failure scale's thresholds (every methodology version), by name: the rows of the failure_scale_thresholds seed. The SQL
   names them; their values live only in the seed. A model pivots them to one column each per calibration scenario.
 -#}
 {% macro failure_scale_threshold_names() %}
@@ -8,7 +8,9 @@
            'pockets_for_multiple_concerns', 'finance_score_significant', 'domains_for_significant',
            'finance_score_with_well_led_inadequate', 'failing_level', 'sustained_serious_months',
            'economy_failing_share', 'economy_margin_pct', 'economy_sickness_excess_pct', 'economy_failing_measures',
-           'quality_failing_finance_score']) }}
+           'quality_failing_finance_score', 'serious_failure_level', 'economy_measures_assessable_min',
+           'finance_return_stale_months', 'sickness_stale_months', 'workforce_score_2_percentile',
+           'workforce_score_3_percentile', 'workforce_score_4_percentile']) }}
 {% endmacro %}
 
 
@@ -29,6 +31,32 @@
 {%- endmacro %}
 
 
+{#- How many finance metric scores are missing. -#}
+{% macro domains_missing() -%}
+(
+{%- for domain in finance_domain_scores() %}
+    case when {{ domain }} is null then 1 else 0 end{{ ' +' if not loop.last }}
+{%- endfor %}
+)
+{%- endmacro %}
+
+
+{#- The sickness worst-decile criterion's status: met when the run reaches `months`; else not assessable when a
+    month inside the months it needs has no figure (or the series is stale) before one below the bar; else not met.
+    More months than the history holds: not assessable. -#}
+{% macro sickness_run_status(percentile, months) -%}
+case
+    when sickness_current and sickness_worst_run >= ceil({{ months }}) then 'met'
+    when not sickness_current then 'not_assessable'
+{%- for k in range(1, var('sickness_history_months') + 1) %}
+    when {{ k }} <= ceil({{ months }}) and sickness_rank_{{ k }} is null then 'not_assessable'
+    when {{ k }} <= ceil({{ months }}) and sickness_rank_{{ k }} < {{ percentile }} then 'not_met'
+{%- endfor %}
+    else 'not_assessable'
+end
+{%- endmacro %}
+
+
 {#- Consecutive published months, counting back from the latest, with the sickness percentile rank at or above
     `percentile` (inputs carry sickness_rank_1 … sickness_rank_N, 1 the latest; a missing month ends the run). -#}
 {% macro sickness_worst_run(percentile) -%}
@@ -41,10 +69,40 @@ end
 {%- endmacro %}
 
 
+{#- A criterion's status from whether it is met and whether it could be judged: met wins (a criterion met on what
+    is there is met whatever else is missing); otherwise not assessable where it could not be judged. -#}
+{% macro criterion_status(met, assessable) -%}
+case when coalesce({{ met }}, false) then 'met' when coalesce({{ assessable }}, false) then 'not_met'
+     else 'not_assessable' end
+{%- endmacro %}
+
+
 {#- One criterion met, as a JSON object (the elements of fct_trust_failure_scale.criteria). -#}
 {% macro criterion_json() -%}
 {{ dbt.concat(["'{\"criterion\": \"'", "criterion", "'\", \"level\": '", dbt.cast("level", dbt.type_string()),
                "', \"value\": \"'", "criterion_value", "'\", \"threshold\": \"'", "criterion_threshold",
                "'\", \"source\": \"'", "source", "'\", \"source_date\": \"'",
                "coalesce(" ~ dbt.cast("source_date", dbt.type_string()) ~ ", '')", "'\"}'"]) }}
+{%- endmacro %}
+
+
+{#- A threshold as configured: a whole number without a decimal point ("2", not "2.0"), anything else as it is. -#}
+{% macro threshold_text(value) -%}
+case when {{ value }} = floor({{ value }}) then {{ dbt.cast(dbt.cast(value, 'bigint'), dbt.type_string()) }}
+     else {{ dbt.cast(value, dbt.type_string()) }} end
+{%- endmacro %}
+
+
+{#- The latest of some dates, ignoring the missing ones (NULL only when all are). -#}
+{% macro latest_date(dates) -%}
+greatest(
+{%- for d in dates %}
+    coalesce({{ d }}{% for other in dates if other != d %}, {{ other }}{% endfor %}){{ ',' if not loop.last }}
+{%- endfor %})
+{%- endmacro %}
+
+
+{#- Reasons joined with '; ', the missing ones left out (NULL when there is none). -#}
+{% macro joined_reasons(reasons) -%}
+nullif(concat_ws('; ', {{ reasons | join(', ') }}), '')
 {%- endmacro %}

@@ -1,11 +1,11 @@
 {#-
   The band (and so the score, 1 best … 4 worst) a finance metric value falls in, from the finance_metric_thresholds
-  seed: a left join on the value's band, so every threshold stays in the seed (methodology v1), never in SQL, and
+  seed: a left join on the value's band under a methodology version (`version`, an expression), so every threshold stays in the seed, never in SQL, and
   the join is one Spark accepts too (no correlated subquery with inequalities).
 -#}
-{% macro finance_band_join(metric, value, alias) %}
+{% macro finance_band_join(metric, value, alias, version) %}
 left join {{ ref('finance_metric_thresholds') }} as {{ alias }}
-    on {{ alias }}.methodology_version = '{{ var("methodology_version") }}'
+    on {{ alias }}.methodology_version = {{ version }}
     and {{ alias }}.metric = '{{ metric }}'
     and ({{ alias }}.lower_bound is null or {{ value }} > {{ alias }}.lower_bound
          or ({{ alias }}.lower_inclusive and {{ value }} = {{ alias }}.lower_bound))

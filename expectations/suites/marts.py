@@ -83,9 +83,23 @@ SUITES = [
         holds("criteria_explain_the_level")],
         _derived(criteria_explain_the_level=_criteria_consistent),
         {**TRUST_MONTH, "level": "int", "criteria": "str", "consequence": "str", "methodology_version": "str"}),
+    _suite("fct_trust_failure_scale_criteria", lambda: [
+        one_of("status", ["met", "not_met", "not_assessable"]), one_of("data_access", ["public", "restricted"]),
+        between("level", 1, 5), holds("not_assessable_says_why")],
+        _derived(not_assessable_says_why=lambda f: f["missing_input"].notna()
+                 .astype("object").where(f["status"] == "not_assessable", None)),
+        {**TRUST_MONTH, "criterion": "str", "status": "str", "level": "int", "methodology_version": "str"}),
+    _suite("rpt_methodology_comparison", lambda: [
+        between("from_level", 0, 5), between("to_level", 0, 5), holds("moved_when_levels_differ")],
+        _derived(moved_when_levels_differ=lambda f: f["moved"] == (f["from_level"] != f["to_level"])),
+        {**TRUST_MONTH, "from_version": "str", "to_version": "str", "from_level": "int", "to_level": "int"}),
+    _suite("fct_failure_scale_inputs", lambda: [
+        not_null("methodology_version"), between("finance_return_age_months", 0, None),
+        between("sickness_age_months", 0, None)],
+        types={**TRUST_MONTH, "methodology_version": "str"}),
     _suite("fct_economy_condition", lambda: [
-        unique("trust_code", "period"), between("others_failing_share", 0, 1), holds("one_trust_left_out"),
-        between("stress_measures_passed", 0, 3)],
+        unique("methodology_version", "trust_code", "period"), between("others_failing_share", 0, 1),
+        holds("one_trust_left_out"), between("stress_measures_passed", 0, 3), between("stress_measures_assessed", 0, 3)],
         _derived(one_trust_left_out=lambda f: f["other_trusts"] == f["economy_trusts"] - 1),
         {**TRUST_MONTH, "icb_code": "str", "others_failing_share": "float"}),
     *[_suite(report, lambda: [

@@ -78,18 +78,19 @@ def _pick(db, latest):
     members have returns too; U: a trust with a return in another economy."""
     candidates = db.execute("""
         SELECT scale.trust_code, scale.icb_code FROM fct_trust_failure_scale AS scale
-        WHERE scale.period = ? AND scale.criteria LIKE '%in-year finance return%'
+        WHERE scale.methodology_version = 'v2' AND scale.period = ? AND scale.criteria LIKE '%in-year finance return%'
           AND EXISTS (SELECT 1 FROM fct_trust_finance AS f WHERE f.trust_code = scale.trust_code AND f.period = ?)
           AND (SELECT count(*) FROM fct_trust_failure_scale AS m JOIN fct_trust_finance AS f
                ON f.trust_code = m.trust_code AND f.period = m.period
-               WHERE m.period = ? AND m.icb_code = scale.icb_code) >= 3
+               WHERE m.methodology_version = 'v2' AND m.period = ? AND m.icb_code = scale.icb_code) >= 3
         ORDER BY scale.trust_code""", [latest, latest, latest]).fetchall()
     assert candidates, "the simulation must give a trust meeting a finance criterion in a 3-trust economy"
     trust, icb = candidates[0]
     [(other_trust, other_icb)] = db.execute("""
         SELECT scale.trust_code, scale.icb_code FROM fct_trust_failure_scale AS scale
         JOIN fct_trust_finance AS f ON f.trust_code = scale.trust_code AND f.period = scale.period
-        WHERE scale.period = ? AND scale.icb_code <> ? ORDER BY scale.trust_code LIMIT 1""", [latest, icb]).fetchall()
+        WHERE scale.methodology_version = 'v2' AND scale.period = ? AND scale.icb_code <> ?
+        ORDER BY scale.trust_code LIMIT 1""", [latest, icb]).fetchall()
     return trust, icb, other_trust, other_icb
 
 

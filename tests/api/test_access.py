@@ -77,7 +77,7 @@ def entitled(m, caller: str, trust: str) -> bool:
 
 @functools.cache
 def _economy_table(m) -> dict[str, str]:
-    return dict(m.query("SELECT trust_code, icb_code FROM fct_trust_failure_scale WHERE period = ?", [m.latest]))
+    return dict(m.query("SELECT trust_code, icb_code FROM fct_trust_failure_scale WHERE methodology_version = 'v2' AND period = ?", [m.latest]))
 
 
 def finance_fingerprints(m, trust: str) -> set[str]:
@@ -112,7 +112,8 @@ def _with_returns(m, icb: str) -> tuple[str, ...]:
     return tuple(t for (t,) in m.query("""
         SELECT scale.trust_code FROM fct_trust_failure_scale AS scale
         JOIN fct_trust_finance AS f ON f.trust_code = scale.trust_code AND f.period = scale.period
-        WHERE scale.period = ? AND scale.icb_code = ? ORDER BY 1""", [m.latest, icb]))
+        WHERE scale.methodology_version = 'v2' AND scale.period = ? AND scale.icb_code = ? ORDER BY 1""",
+        [m.latest, icb]))
 
 
 def others_with_returns(m, icb: str, leave_out: str | None) -> list[str]:
@@ -132,7 +133,7 @@ def visible_restricted(m, caller: str, endpoint: Endpoint, response) -> set[str]
         return {endpoint.trust}
     if endpoint.path.startswith("/failure-scale/criteria"):
         met = {c["criterion"]: c for c in json.loads(m.query(
-            "SELECT criteria FROM fct_trust_failure_scale WHERE trust_code = ? AND period = ?",
+            "SELECT criteria FROM fct_trust_failure_scale WHERE methodology_version = 'v2' AND trust_code = ? AND period = ?",
             [endpoint.trust, m.latest])[0][0])}
         rows = [r for r in rows_of(response, endpoint.fmt) if r["data_access"] == "restricted"]
         assert rows, "the finance criteria are listed whether met or not"
@@ -144,7 +145,7 @@ def visible_restricted(m, caller: str, endpoint: Endpoint, response) -> set[str]
             elif row["status"] == "met":
                 assert (row["value"], row["threshold"]) == (met[row["criterion"]]["value"],
                                                             met[row["criterion"]]["threshold"])
-        return {endpoint.trust} if shown and any(r["status"] == "met" for r in rows) else set()
+        return {endpoint.trust} if shown and any(r["value"] is not None for r in rows) else set()
     body = response.json()
     if endpoint.icb is None:                                   # a scorecard
         trust = endpoint.trust

@@ -8,14 +8,18 @@ import pytest
 def test_scorecard_criteria_are_the_marts_and_the_catalogue(marts):
     trust, period = marts.trust, marts.latest
     card = marts.get(f"/trusts/{trust}", "national").json()
-    [(level, level_name, consequence, criteria)] = marts.query(
-        "SELECT level, level_name, consequence, criteria FROM fct_trust_failure_scale WHERE trust_code = ? "
-        "AND period = ?", [trust, period])
+    [(level, level_name, consequence, criteria, complete)] = marts.query(
+        "SELECT level, level_name, consequence, criteria, assessment_complete FROM fct_trust_failure_scale "
+        "WHERE trust_code = ? AND period = ? AND methodology_version = 'v2'", [trust, period])
     scale = card["scale"]
     assert (scale["level"], scale["level_name"], scale["consequence"], scale["methodology_version"]) == \
-           (level, level_name, consequence, "v1")
+           (level, level_name, consequence, "v2")                 # the latest version unless asked
+    assert scale["assessment_complete"] is complete
     catalogue = {c: (lvl, access) for c, lvl, access in marts.query(
-        "SELECT criterion, level, data_access FROM failure_scale_criteria WHERE methodology_version = 'v1'")}
+        "SELECT criterion, level, data_access FROM failure_scale_criteria WHERE methodology_version = 'v2'")}
+    statuses = {c: (s, v) for c, s, v in marts.query(
+        "SELECT criterion, status, criterion_value FROM fct_trust_failure_scale_criteria WHERE trust_code = ? "
+        "AND period = ? AND methodology_version = 'v2'", [trust, period])}
     listed = {c["criterion"]: c for c in scale["criteria"]}
     assert set(listed) == set(catalogue) and len(scale["criteria"]) == len(catalogue)
     met = {c["criterion"]: c for c in json.loads(criteria)}
@@ -26,8 +30,13 @@ def test_scorecard_criteria_are_the_marts_and_the_catalogue(marts):
             assert (criterion["value"], criterion["threshold"], criterion["source"], criterion["source_date"]) == \
                    (met[name]["value"], met[name]["threshold"], met[name]["source"], met[name]["source_date"] or None)
         else:
-            assert criterion["status"] in ("not_met", "not_assessable") and criterion["value"] is None
+            assert criterion["status"] in ("not_met", "not_assessable")
+        assert (criterion["status"], criterion["value"]) == statuses[name]     # the mart's, as it is
+        assert (criterion["status"] == "not_assessable") == (criterion["missing_input"] is not None)
     assert max((c["level"] for c in scale["criteria"] if c["status"] == "met"), default=0) == level
+    v1 = marts.get(f"/trusts/{trust}", "national", params={"methodology": "v1"}).json()["scale"]
+    assert v1["methodology_version"] == "v1" and {c["criterion"] for c in v1["criteria"]} >= {
+        "finance_domain_score_of_concern", "finance_domains_of_concern"}
 
 
 def test_a_criterion_without_its_data_is_not_assessable(marts):
@@ -65,31 +74,31 @@ def test_scorecard_evidence_and_comparators(marts):
     peers = marts.query("""SELECT w.sickness_absence_rate_percent, s.level FROM fct_trust_failure_scale s
         JOIN dim_trust_peer_group p USING (trust_code)
         LEFT JOIN fct_trust_workforce w ON w.trust_code = s.trust_code AND w.period = s.period
-        WHERE s.period = ? AND p.peer_group = ?""", [period, peer_group])
+        WHERE s.methodology_version = 'v2' AND s.period = ? AND p.peer_group = ?""", [period, peer_group])
     assert card["peer_group"]["group"] == peer_group and card["peer_group"]["trusts"] == len(peers)
     assert card["peer_group"]["median_sickness_absence_rate_percent"] == pytest.approx(
         median(r for r, _ in peers if r is not None))
     assert card["peer_group"]["share_failing"] == pytest.approx(sum(level >= 3 for _, level in peers) / len(peers))
-    [(england,)] = marts.query("SELECT count(*) FROM fct_trust_failure_scale WHERE period = ?", [period])
+    [(england,)] = marts.query("SELECT count(*) FROM fct_trust_failure_scale WHERE methodology_version = 'v2' AND period = ?", [period])
     assert card["england"]["trusts"] == england and card["england"]["group"] == "England"
-    stress = marts.query("SELECT economy_failing, others_failing_share FROM fct_economy_condition "
-                         "WHERE trust_code = ? AND period = ?", [trust, period])
+    stress = marts.query("SELECT economy_failing, others_failing_share FROM fct_economy_condition WHERE methodology_version = 'v2' AND "
+                         "trust_code = ? AND period = ?", [trust, period])
     assert (card["health_economy"]["economy_failing"], card["health_economy"]["others_failing_share"]) == stress[0]
 
 
 def test_economy_view_lists_its_trusts_and_pockets(marts):
     view = marts.get(f"/health-economies/{marts.icb}/view", "commissioner_own").json()
-    members = marts.query("SELECT trust_code, level FROM fct_trust_failure_scale WHERE icb_code = ? AND period = ? "
+    members = marts.query("SELECT trust_code, level FROM fct_trust_failure_scale WHERE methodology_version = 'v2' AND icb_code = ? AND period = ? "
                           "ORDER BY level DESC, trust_code", [marts.icb, marts.latest])
     assert [(m["code"], m["level"]) for m in view["members"]] == members
     assert view["system"]["trusts"] == len(members)
     returns = marts.query("""SELECT sum(f.ytd_actual_surplus), sum(f.ytd_operating_income) FROM fct_trust_finance f
         JOIN fct_trust_failure_scale s ON s.trust_code = f.trust_code AND s.period = f.period
-        WHERE s.icb_code = ? AND f.period = ?""", [marts.icb, marts.latest])[0]
+        WHERE s.methodology_version = 'v2' AND s.icb_code = ? AND f.period = ?""", [marts.icb, marts.latest])[0]
     assert view["system"]["in_year_margin_pct"] == pytest.approx(100 * returns[0] / returns[1])
     for member in view["members"]:
-        [(share, margin)] = marts.query("SELECT others_failing_share, others_margin_pct FROM fct_economy_condition "
-                                        "WHERE trust_code = ? AND period = ?", [member["code"], marts.latest])
+        [(share, margin)] = marts.query("SELECT others_failing_share, others_margin_pct FROM fct_economy_condition WHERE methodology_version = 'v2' "
+                                        "AND trust_code = ? AND period = ?", [member["code"], marts.latest])
         assert member["others_failing_share"] == share and member["others_margin_pct"] == pytest.approx(margin)
     pockets = marts.query("SELECT trust_code, location_id, service_name FROM rpt_pockets_of_poor_care "
                           "WHERE icb_code = ? AND period = ? ORDER BY 1, 2, 3", [marts.icb, marts.latest])
@@ -101,7 +110,7 @@ def test_lists_filter_and_sort(marts):
     assert [t["code"] for t in every] == sorted(t["code"] for t in every)
     in_icb = marts.get("/trusts", params={"icb": marts.icb.lower()}).json()["items"]
     assert {t["code"] for t in in_icb} == {t for (t,) in marts.query(
-        "SELECT trust_code FROM fct_trust_failure_scale WHERE icb_code = ? AND period = ?", [marts.icb, marts.latest])}
+        "SELECT trust_code FROM fct_trust_failure_scale WHERE methodology_version = 'v2' AND icb_code = ? AND period = ?", [marts.icb, marts.latest])}
     serious = marts.get("/failure-scale", params={"level_min": 2}).json()["items"]
     assert serious and all(t["level"] >= 2 for t in serious)
     assert [t["level"] for t in serious] == sorted((t["level"] for t in serious), reverse=True)
@@ -114,18 +123,25 @@ def test_lists_filter_and_sort(marts):
 
 def test_methodology_and_calibration(marts):
     versions = marts.get("/methodology").json()
-    assert versions["versions"] == ["v1"] and versions["latest"] == "v1"
-    v1 = marts.get("/methodology/v1").json()
-    assert [(level["level"], level["consequence"]) for level in v1["levels"]] == marts.query(
-        "SELECT level, consequence FROM failure_scale_levels ORDER BY level")
-    assert {t["threshold"]: t["value"] for t in v1["thresholds"]} == dict(marts.query(
-        "SELECT threshold, value FROM failure_scale_thresholds"))
-    assert len(v1["finance_bands"]) == 20 and len(v1["criteria"]) == 13
+    assert versions["versions"] == ["v1", "v2"] and versions["latest"] == "v2"
+    for version in ("v1", "v2"):
+        served = marts.get(f"/methodology/{version}").json()
+        assert [(level["level"], level["consequence"]) for level in served["levels"]] == marts.query(
+            "SELECT level, consequence FROM failure_scale_levels WHERE methodology_version = ? ORDER BY level",
+            [version])
+        assert {t["threshold"]: t["value"] for t in served["thresholds"]} == dict(marts.query(
+            "SELECT threshold, value FROM failure_scale_thresholds WHERE methodology_version = ?", [version]))
+        assert len(served["finance_bands"]) == 20 and len(served["criteria"]) == 13
     assert marts.get("/methodology/v9").status_code == 404
     calibration = marts.get("/calibration").json()["items"]
     assert calibration[0]["scenario"] == "baseline"
     assert {(c["scenario"], c["trusts_moved"]) for c in calibration} == set(marts.query(
-        "SELECT scenario, trusts_moved FROM rpt_calibration WHERE period = ?", [marts.latest]))
+        "SELECT scenario, trusts_moved FROM rpt_calibration WHERE period = ? AND methodology_version = 'v2'",
+        [marts.latest]))
+    # a whole-number threshold moves by one step, and says so
+    steps = {c["scenario"]: c for c in calibration if c["moved_threshold"] == "sustained_serious_months"}
+    assert {(s, c["move"], c["scenario_value"]) for s, c in steps.items()} == {
+        ("sustained_serious_months -1", "one step", 11.0), ("sustained_serious_months +1", "one step", 13.0)}
 
 
 def test_openapi_is_complete(marts):

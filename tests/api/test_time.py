@@ -58,9 +58,9 @@ def test_period_names_a_reporting_month(marts):
     by_end = marts.get("/failure-scale", params={"period": marts.first.isoformat()}).json()
     by_as_of = marts.get("/failure-scale", params={"as_of": (marts.first + timedelta(days=10)).isoformat()}).json()
     assert by_period["items"] == by_end["items"] == by_as_of["items"]
-    assert by_period["period"] == marts.first.isoformat() and by_period["methodology_version"] == "v1"
+    assert by_period["period"] == marts.first.isoformat() and by_period["methodology_version"] == "v2"
     expected = {t: level for t, level in marts.query(
-        "SELECT trust_code, level FROM fct_trust_failure_scale WHERE period = ?", [marts.first])}
+        "SELECT trust_code, level FROM fct_trust_failure_scale WHERE methodology_version = 'v2' AND period = ?", [marts.first])}
     assert {i["code"]: i["level"] for i in by_period["items"]} == expected
     for params, status in [({"period": month, "as_of": marts.first.isoformat()}, 422),
                            ({"period": f"{month}-15"}, 422), ({"period": "2026-13"}, 422),
@@ -79,7 +79,7 @@ def expected_changes(marts, since: date, period: date) -> dict:
     """The level changes between two months, straight from the marts."""
     def month(p):
         return {t: (level, criteria_met(c)) for t, level, c in marts.query(
-            "SELECT trust_code, level, criteria FROM fct_trust_failure_scale WHERE period = ?", [p])}
+            "SELECT trust_code, level, criteria FROM fct_trust_failure_scale WHERE methodology_version = 'v2' AND period = ?", [p])}
     before, after = month(since), month(period)
     changes = {}
     for trust in before.keys() | after.keys():
@@ -112,7 +112,7 @@ def test_changes_list_exactly_the_level_changes_between_two_months(marts):
 
 def test_history_is_the_level_month_by_month(marts):
     trust = marts.trust
-    rows = marts.query("SELECT period, level, criteria FROM fct_trust_failure_scale WHERE trust_code = ? "
+    rows = marts.query("SELECT period, level, criteria FROM fct_trust_failure_scale WHERE methodology_version = 'v2' AND trust_code = ? "
                        "ORDER BY period", [trust])
     items = marts.get(f"/trusts/{trust}/history").json()["items"]
     assert [(i["period"], i["level"]) for i in items] == [(p.isoformat(), level) for p, level, _ in rows]

@@ -4,7 +4,7 @@ pipeline. The published snapshot is what is read: the marts as the API's users g
 """
 import csv
 import json
-from datetime import date
+from datetime import date, datetime
 
 import duckdb
 import pytest
@@ -151,7 +151,7 @@ def test_every_trust_month_has_a_level_with_its_reasons(snapshot):
     assert rows
     for level, criteria, consequence, version in rows:
         met = json.loads(criteria)
-        assert version == "v1" and consequence
+        assert version in ("v1", "v2") and consequence
         assert level == max((c["level"] for c in met), default=0)
         assert all({"criterion", "level", "value", "threshold", "source", "source_date"} <= set(c) for c in met)
 
@@ -163,7 +163,7 @@ def test_link_reports_have_one_row_per_month_with_consistent_tables(snapshot):
                                 f"n_unclassified, period from {report}").fetchall()
         assert len(rows) == months
         for a, b, c, d, unclassified, period in rows:
-            trusts = snapshot.execute("select count(*) from fct_trust_failure_scale where period = ?",
+            trusts = snapshot.execute("select count(*) from fct_trust_failure_scale where methodology_version = 'v2' AND period = ?",
                                       [period]).fetchone()[0]
             assert a + b + c + d + unclassified == trusts
 
@@ -179,8 +179,52 @@ def test_every_readme_question_runs_on_the_published_marts(snapshot):
                                             "where table_name like 'fct_%' or table_name like 'rpt_%' "
                                             "or table_name like 'dim_%'").fetchall()}
     asked = {m for m in marts if any(re.search(rf"\bfrom {m}\b", q) for q in queries)}
-    assert asked == marts - {"fct_trust_workforce_by_staff_group", "dim_health_economy", "fct_quarantined_rows"}, \
-        marts - asked
+    # the what-if's inputs are restricted and never served as rows: no question of their own
+    assert asked == marts - {"fct_trust_workforce_by_staff_group", "dim_health_economy", "fct_quarantined_rows",
+                             "fct_failure_scale_inputs"}, marts - asked
     # every query must run (a renamed column fails here); a small England may leave a few with no rows
     answered = [q.splitlines()[0] for q in queries if snapshot.execute(q).fetchall()]
-    assert len(queries) == 15 and len(answered) >= 9, answered
+    assert len(queries) == 17 and len(answered) >= 10, answered
+
+
+def test_a_month_before_any_sheet_release_gets_cqcs_own_trust_ratings(pipeline, snapshot):
+    """DOMAIN.md, "What was known on date D": a rating is known from its own publication date. The first reporting
+    month ends before the first ratings sheet the platform holds was released; the trust ratings CQC had published
+    by then (the latest sheet's provider rows dated on or before that month end, in force ever since) are CQC's
+    own, not computed from locations."""
+    feed_dir = pipeline["feeds"] / "cqc" / "ratings"
+    first = snapshot.execute("select min(period) from fct_trust_failure_scale").fetchone()[0]
+    assert min(date.fromisoformat(r["published"]) for r in releases(feed_dir)) > first, \
+        "the simulation's first reporting month precedes its first ratings sheet"
+    latest = max(releases(feed_dir), key=lambda r: r["published"])
+    sheet = feed_dir / "csv" / latest["file"].replace(".ods", "_Providers.csv").replace(".xlsx", "_Providers.csv")
+    if not sheet.exists():
+        pytest.skip(f"no CSV edition of {latest['file']} to read independently")
+    lines = sheet.read_text(encoding="utf-8-sig").splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("Provider ID"))
+    expected = {(r["Provider ID"], r["Domain"]): r["Latest Rating"] for r in csv.DictReader(lines[header:])
+                if r["Service / Population Group"] == "Overall" and r["Domain"] in ("Overall", "Well-led")
+                and datetime.strptime(r["Publication Date"], "%d/%m/%Y").date() <= first}
+    assert expected, "some trust ratings were published before the first reporting month ended"
+    served = {(r[0], r[1]): (r[2], r[3]) for r in snapshot.execute(
+        "select trust_code, key_question, rating, rating_basis from fct_trust_quality "
+        "where period = ? and rating_level = 'trust'", [first]).fetchall()}
+    held = {k: v for k, v in expected.items() if k[0] in {t for t, _ in served}}
+    assert held and {k: served.get(k) for k in held} == {k: (v, "published by CQC") for k, v in held.items()}
+
+
+def test_inherited_ratings_are_the_ones_the_feeds_mark(pipeline, snapshot):
+    """Inherited ratings from the data, not from a date heuristic: the API's own fields (an "HSCA Predecessor"
+    relationship, a report before the location's registration with its provider) and the sheet's
+    `Inherited Rating (Y/N)`; the simulator writes both for a merged trust's sites, as the real feeds do."""
+    marked = set()
+    for path in (pipeline["feeds"] / "cqc" / "api" / "locations").glob("*.json"):
+        document = json.loads(path.read_text())
+        if any(r.get("type") == "HSCA Predecessor" for r in document.get("relationships") or []):
+            marked.add(document["locationId"])
+    assert marked, "the simulation merges trusts, whose sites inherit their predecessors' ratings"
+    flagged = {r[0] for r in snapshot.execute(
+        "select distinct location_id from fct_trust_quality where is_inherited").fetchall()}
+    assert flagged and flagged <= marked
+    assert not snapshot.execute("select count(*) from fct_trust_quality where is_inherited and is_aggregated"
+                                ).fetchone()[0]

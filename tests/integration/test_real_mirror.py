@@ -107,5 +107,5 @@ def test_the_scorecard_assesses_sickness_and_says_the_rest_could_not_be(real):
     statuses = {c["criterion"]: c["status"] for c in scale["criteria"]}
     assert statuses["sickness_worst_decile_sustained"] in ("met", "not_met")
     assert {statuses[c] for c in ("finance_score_multiple_concerns", "finance_score_significant",
-                                  "finance_domains_of_concern")} == {"not_assessable"}
+                                  "domains_of_concern")} == {"not_assessable"}
     assert scale["assessment_complete"] is False

@@ -60,6 +60,7 @@ select
     is_inherited,
     source,
     source_release,
+    received_on,
     source_sha256
 from ranked
 where source_rank = 1

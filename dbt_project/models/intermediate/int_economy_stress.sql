@@ -1,51 +1,69 @@
--- Health-economy stress for each trust, leaving the trust out (DOMAIN.md), per reporting month and calibration
--- scenario: among the *other* trusts of its ICB that month — the share failing (level ≥ the failing level, on the
+-- Health-economy stress for each trust, leaving the trust out (DOMAIN.md), per reporting month, methodology version
+-- and calibration scenario: among the *other* trusts of its ICB that month — the share failing (level ≥ the failing level, on the
 -- levels before the systemic criteria, which cannot change who is failing), their combined year-to-date I&E
 -- margin, and their combined sickness absence rate against England's. The economy is failing for the trust when
 -- enough of those measures pass their bars. A trust's own failure can never make its economy look failing.
+-- Figures count only where current (a finance return or sickness figure within the version's staleness limit). A
+-- measure with no figures is, by the version's rule, not passed (v1) or unknown (v2: the verdict counts only the
+-- measures assessed, and needs at least economy_measures_assessable_min of them).
 with criteria as (
-    select scenario, trust_code, period, max(level) as base_level
+    select methodology_version, scenario, trust_code, period, max(level) as base_level
     from {{ ref('int_failure_scale_criteria') }}
-    group by scenario, trust_code, period
+    where status = 'met'
+    group by methodology_version, scenario, trust_code, period
 ),
 
 members as (
     select
-        scenarios.*,
-        inputs.trust_code,
-        inputs.period,
-        inputs.period_index,
-        inputs.icb_code,
+        evaluated.methodology_version,
+        evaluated.scenario,
+        evaluated.trust_code,
+        evaluated.period,
+        evaluated.period_index,
+        evaluated.icb_code,
+        evaluated.trust_overall_rating,
+        evaluated.trust_rating_date,
+        evaluated.economy_missing_measure_rule,
+        evaluated.sustained_history_rule,
+        evaluated.failing_level,
+        evaluated.serious_failure_level,
+        evaluated.economy_failing_share,
+        evaluated.economy_margin_pct,
+        evaluated.economy_sickness_excess_pct,
+        evaluated.economy_failing_measures,
+        evaluated.economy_measures_assessable_min,
+        evaluated.sustained_serious_months,
         coalesce(criteria.base_level, 0) as base_level,
-        case when coalesce(criteria.base_level, 0) >= scenarios.failing_level then 1 else 0 end as is_failing,
-        inputs.ytd_actual_surplus,
-        inputs.ytd_operating_income,
-        inputs.sickness_fte_days_lost,
-        inputs.sickness_fte_days_available
-    from {{ ref('int_failure_scale_inputs') }} as inputs
-    cross join {{ ref('int_failure_scale_scenarios') }} as scenarios
+        case when coalesce(criteria.base_level, 0) >= evaluated.failing_level then 1 else 0 end as is_failing,
+        case when evaluated.finance_current then evaluated.ytd_actual_surplus end as ytd_actual_surplus,
+        case when evaluated.finance_current then evaluated.ytd_operating_income end as ytd_operating_income,
+        case when evaluated.sickness_current then evaluated.sickness_fte_days_lost end as sickness_fte_days_lost,
+        case when evaluated.sickness_current then evaluated.sickness_fte_days_available end
+            as sickness_fte_days_available
+    from {{ ref('int_failure_scale_evaluated') }} as evaluated
     left join criteria
-        on criteria.scenario = scenarios.scenario
-        and criteria.trust_code = inputs.trust_code
-        and criteria.period = inputs.period
+        on criteria.methodology_version = evaluated.methodology_version
+        and criteria.scenario = evaluated.scenario
+        and criteria.trust_code = evaluated.trust_code
+        and criteria.period = evaluated.period
 ),
 
 totals as (
     select
         members.*,
-        count(*) over (partition by scenario, icb_code, period) as economy_trusts,
-        sum(is_failing) over (partition by scenario, icb_code, period) as economy_failing_trusts,
+        count(*) over (partition by methodology_version, scenario, icb_code, period) as economy_trusts,
+        sum(is_failing) over (partition by methodology_version, scenario, icb_code, period) as economy_failing_trusts,
         -- exact sums: the same inputs give the same figures whatever order the rows come in
-        cast({{ exact_sum('ytd_actual_surplus') }} over (partition by scenario, icb_code, period) as double)
+        cast({{ exact_sum('ytd_actual_surplus') }} over (partition by methodology_version, scenario, icb_code, period) as double)
             as economy_surplus,
-        cast({{ exact_sum('ytd_operating_income') }} over (partition by scenario, icb_code, period) as double)
+        cast({{ exact_sum('ytd_operating_income') }} over (partition by methodology_version, scenario, icb_code, period) as double)
             as economy_income,
-        cast({{ exact_sum('sickness_fte_days_lost') }} over (partition by scenario, icb_code, period) as double)
+        cast({{ exact_sum('sickness_fte_days_lost') }} over (partition by methodology_version, scenario, icb_code, period) as double)
             as economy_days_lost,
-        cast({{ exact_sum('sickness_fte_days_available') }} over (partition by scenario, icb_code, period) as double)
+        cast({{ exact_sum('sickness_fte_days_available') }} over (partition by methodology_version, scenario, icb_code, period) as double)
             as economy_days_available,
-        100.0 * cast({{ exact_sum('sickness_fte_days_lost') }} over (partition by scenario, period) as double)
-            / nullif(cast({{ exact_sum('sickness_fte_days_available') }} over (partition by scenario, period) as double), 0)
+        100.0 * cast({{ exact_sum('sickness_fte_days_lost') }} over (partition by methodology_version, scenario, period) as double)
+            / nullif(cast({{ exact_sum('sickness_fte_days_available') }} over (partition by methodology_version, scenario, period) as double), 0)
             as england_sickness_rate
     from members
 ),
@@ -69,11 +87,16 @@ measured as (
         case when others_failing_share >= economy_failing_share then 1 else 0 end
         + case when others_margin_pct <= economy_margin_pct then 1 else 0 end
         + case when others_sickness_rate - england_sickness_rate >= economy_sickness_excess_pct then 1 else 0 end
-            as stress_measures_passed
+            as stress_measures_passed,
+        case when others_failing_share is not null then 1 else 0 end
+        + case when others_margin_pct is not null then 1 else 0 end
+        + case when others_sickness_rate - england_sickness_rate is not null then 1 else 0 end
+            as stress_measures_assessed
     from left_out
 )
 
 select
+    methodology_version,
     scenario,
     trust_code,
     period,
@@ -90,12 +113,21 @@ select
     england_sickness_rate,
     others_sickness_excess,
     stress_measures_passed,
-    -- a trust alone in its economy has no others to measure: its economy's condition is unknown, not "fine"
+    stress_measures_assessed,
+    -- a trust alone in its economy has no others to measure: its economy's condition is unknown, not "fine"; so is
+    -- one with too few measures assessed, where the version counts a measure without data as unknown
     case when other_trusts = 0 then null
+         when economy_missing_measure_rule = 'unknown'
+              and stress_measures_assessed < coalesce(economy_measures_assessable_min, 0) then null
          else stress_measures_passed >= economy_failing_measures end as economy_failing,
     economy_failing_share,
     economy_margin_pct,
     economy_sickness_excess_pct,
     economy_failing_measures,
-    sustained_serious_months
+    economy_measures_assessable_min,
+    sustained_serious_months,
+    serious_failure_level,
+    sustained_history_rule,
+    trust_overall_rating,
+    trust_rating_date
 from measured

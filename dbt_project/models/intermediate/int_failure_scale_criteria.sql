@@ -1,120 +1,157 @@
--- The failure scale's entry criteria for levels 1–4 (DOMAIN.md, methodology v1), one row per criterion a trust met
--- in a month under each calibration scenario, with the value that met it, the threshold, the source and its date.
--- Levels 5 (systemic) need the economy's condition and live in int_failure_scale_levels.
-{%- set s = ref('int_failure_scale_scenarios') %}
-with inputs as (
-    select * from {{ ref('int_failure_scale_inputs') }}
-),
-
-scenarios as (
-    select * from {{ s }}
-),
-
-evaluated as (
-    select
-        scenarios.*,
-        inputs.*,
-        {{ domains_at_or_above('scenarios.domain_score_of_concern') }} as domains_of_concern,
-        {{ sickness_worst_run('scenarios.sickness_worst_percentile') }} as sickness_worst_run
-    from inputs
-    cross join scenarios
+-- The failure scale's entry criteria for levels 1–4 (DOMAIN.md), one row per criterion per trust × month under each
+-- methodology version's calibration scenarios: its status — met, not met, or not assessable (an input missing or
+-- older than its staleness limit) — the value, the threshold as configured, the source and its publication date,
+-- and what was missing. Level 5 (systemic) needs the economy's condition: int_failure_scale_systemic_criteria.
+with evaluated as (
+    select * from {{ ref('int_failure_scale_evaluated') }}
 ),
 
 criteria as (
     -- level 1: one core service or location rated Inadequate or RI while the trust is Good/Outstanding
-    select scenario, trust_code, period, 1 as level, 'pocket_of_poor_care' as criterion,
+    select methodology_version, scenario, trust_code, period, 1 as level, 'pocket_of_poor_care' as criterion,
+           {{ criterion_status('pockets >= pockets_for_isolated_concern', 'has_trust_rating') }} as status,
            {{ dbt.cast('pockets', dbt.type_string()) }} as criterion_value,
-           {{ dbt.concat(["'at least '", dbt.cast('pockets_for_isolated_concern', dbt.type_string())]) }} as criterion_threshold,
-           'cqc ratings' as source, latest_pocket_date as source_date
-    from evaluated where pockets >= pockets_for_isolated_concern
+           {{ dbt.concat(["'at least '", threshold_text('pockets_for_isolated_concern')]) }} as criterion_threshold,
+           'cqc ratings' as source, latest_pocket_date as source_date, rating_missing as missing_input
+    from evaluated
 
     union all
-    -- level 1: a finance domain score at the concern score
-    select scenario, trust_code, period, 1, 'finance_domain_score_of_concern',
-           {{ dbt.cast('domains_of_concern', dbt.type_string()) }},
-           {{ dbt.concat(["'at least '", dbt.cast('domains_for_isolated_concern', dbt.type_string()),
-                          "' at score '", dbt.cast('domain_score_of_concern', dbt.type_string())]) }},
-           'in-year finance return', finance_return_received_on
-    from evaluated where domains_of_concern >= domains_for_isolated_concern
+    -- level 1: one domain at the concern score (v1: a finance metric; v2: an oversight domain)
+    select methodology_version, scenario, trust_code, period, 1,
+           case when domains_rule = 'oversight_domains' then 'domain_score_of_concern'
+                else 'finance_domain_score_of_concern' end,
+           {{ criterion_status('domains_of_concern >= domains_for_isolated_concern',
+                               'domains_of_concern + domains_not_scored < domains_for_isolated_concern') }},
+           coalesce(domain_scores_text, {{ dbt.cast('domains_of_concern', dbt.type_string()) }}),
+           {{ dbt.concat(["'at least '", threshold_text('domains_for_isolated_concern'),
+                          "' at score '", threshold_text('domain_score_of_concern')]) }},
+           case when domains_rule = 'oversight_domains' then 'oversight domains' else 'in-year finance return' end,
+           case when domains_rule = 'oversight_domains' then
+               {{ latest_date(['trust_rating_date', 'case when finance_current then finance_return_received_on end',
+                               'case when sickness_current then sickness_published_on end']) }}
+           else finance_return_received_on end,
+           coalesce(case when domains_rule = 'oversight_domains'
+                         then {{ joined_reasons(['rating_missing', 'finance_missing', 'sickness_missing',
+                                                 "case when has_trust_rating and leadership_domain_score is null
+                                                       then 'no trust Well-led rating' end"]) }}
+                         else finance_missing end,
+                    'a domain without a score')
+    from evaluated
 
     union all
     -- level 2: trust rated Requires improvement overall
-    select scenario, trust_code, period, 2, 'trust_rated_requires_improvement', trust_overall_rating,
-           'Requires improvement', 'cqc ratings', trust_rating_date
-    from evaluated where trust_overall_rating = 'Requires improvement'
+    select methodology_version, scenario, trust_code, period, 2, 'trust_rated_requires_improvement',
+           {{ criterion_status("trust_overall_rating = 'Requires improvement'", 'has_trust_rating') }},
+           trust_overall_rating, 'Requires improvement', 'cqc ratings', trust_rating_date, rating_missing
+    from evaluated
 
     union all
     -- level 2: overall finance score 3
-    select scenario, trust_code, period, 2, 'finance_score_multiple_concerns',
+    select methodology_version, scenario, trust_code, period, 2, 'finance_score_multiple_concerns',
+           {{ criterion_status('finance_current and overall_finance_score >= finance_score_multiple_concerns',
+                               'finance_current') }},
            {{ dbt.cast('overall_finance_score', dbt.type_string()) }},
-           {{ dbt.concat(["'at least '", dbt.cast('finance_score_multiple_concerns', dbt.type_string())]) }},
-           'in-year finance return', finance_return_received_on
-    from evaluated where overall_finance_score >= finance_score_multiple_concerns
+           {{ dbt.concat(["'at least '", threshold_text('finance_score_multiple_concerns')]) }},
+           'in-year finance return', finance_return_received_on, finance_missing
+    from evaluated
 
     union all
     -- level 2: sickness absence in the worst national decile for three consecutive months
-    select scenario, trust_code, period, 2, 'sickness_worst_decile_sustained',
+    select methodology_version, scenario, trust_code, period, 2, 'sickness_worst_decile_sustained',
+           {{ sickness_run_status('sickness_worst_percentile', 'sickness_worst_months') }},
            {{ dbt.cast('sickness_worst_run', dbt.type_string()) }},
-           {#- a whole number of months, printed as one on either engine (DuckDB's ceil is a double, Spark's not) -#}
-           {{ dbt.concat(["'at least '",
-                          dbt.cast(dbt.cast('ceil(sickness_worst_months)', dbt.type_int()), dbt.type_string()),
-                          "' months at percentile rank '", dbt.cast('sickness_worst_percentile', dbt.type_string())]) }},
-           'sickness absence statistics', sickness_month
-    from evaluated where sickness_worst_run >= ceil(sickness_worst_months)
+           {{ dbt.concat(["'at least '", threshold_text('ceil(sickness_worst_months)'),
+                          "' months at percentile rank '", threshold_text('sickness_worst_percentile')]) }},
+           'sickness absence statistics', sickness_published_on,
+           coalesce(sickness_missing, case when {{ sickness_run_status('sickness_worst_percentile', 'sickness_worst_months') }}
+                                                = 'not_assessable'
+                                           then 'a sickness absence month without a figure for the trust' end)
+    from evaluated
 
     union all
     -- level 2: two or more pockets of poor care
-    select scenario, trust_code, period, 2, 'pockets_of_poor_care',
+    select methodology_version, scenario, trust_code, period, 2, 'pockets_of_poor_care',
+           {{ criterion_status('pockets >= pockets_for_multiple_concerns', 'has_trust_rating') }},
            {{ dbt.cast('pockets', dbt.type_string()) }},
-           {{ dbt.concat(["'at least '", dbt.cast('pockets_for_multiple_concerns', dbt.type_string())]) }},
-           'cqc ratings', latest_pocket_date
-    from evaluated where pockets >= pockets_for_multiple_concerns
+           {{ dbt.concat(["'at least '", threshold_text('pockets_for_multiple_concerns')]) }},
+           'cqc ratings', latest_pocket_date, rating_missing
+    from evaluated
 
     union all
     -- level 3: trust RI and Safe or Well-led Inadequate
-    select scenario, trust_code, period, 3, 'requires_improvement_with_safe_or_well_led_inadequate',
-           {{ dbt.concat(["'overall '", "trust_overall_rating", "'; safe '", "coalesce(trust_safe_rating, '')",
+    select methodology_version, scenario, trust_code, period, 3, 'requires_improvement_with_safe_or_well_led_inadequate',
+           {{ criterion_status("trust_overall_rating = 'Requires improvement'
+                                and (trust_safe_rating = 'Inadequate' or trust_well_led_rating = 'Inadequate')",
+                               "has_trust_rating and (trust_overall_rating <> 'Requires improvement'
+                                or (trust_safe_rating is not null and trust_well_led_rating is not null))") }},
+           {{ dbt.concat(["'overall '", "coalesce(trust_overall_rating, '')", "'; safe '", "coalesce(trust_safe_rating, '')",
                           "'; well-led '", "coalesce(trust_well_led_rating, '')"]) }},
-           'overall Requires improvement; Safe or Well-led Inadequate', 'cqc ratings', trust_rating_date
+           'overall Requires improvement; Safe or Well-led Inadequate', 'cqc ratings', trust_rating_date,
+           coalesce(rating_missing, case when trust_overall_rating = 'Requires improvement'
+                                          and (trust_safe_rating is null or trust_well_led_rating is null)
+                                         then 'no trust Safe or Well-led rating' end)
     from evaluated
-    where trust_overall_rating = 'Requires improvement'
-      and (trust_safe_rating = 'Inadequate' or trust_well_led_rating = 'Inadequate')
 
     union all
     -- level 3: overall finance score 4
-    select scenario, trust_code, period, 3, 'finance_score_significant',
+    select methodology_version, scenario, trust_code, period, 3, 'finance_score_significant',
+           {{ criterion_status('finance_current and overall_finance_score >= finance_score_significant',
+                               'finance_current') }},
            {{ dbt.cast('overall_finance_score', dbt.type_string()) }},
-           {{ dbt.concat(["'at least '", dbt.cast('finance_score_significant', dbt.type_string())]) }},
-           'in-year finance return', finance_return_received_on
-    from evaluated where overall_finance_score >= finance_score_significant
+           {{ dbt.concat(["'at least '", threshold_text('finance_score_significant')]) }},
+           'in-year finance return', finance_return_received_on, finance_missing
+    from evaluated
 
     union all
-    -- level 3: two finance domains at score 3 or worse
-    select scenario, trust_code, period, 3, 'finance_domains_of_concern',
-           {{ dbt.cast('domains_of_concern', dbt.type_string()) }},
-           {{ dbt.concat(["'at least '", dbt.cast('domains_for_significant', dbt.type_string()),
-                          "' at score '", dbt.cast('domain_score_of_concern', dbt.type_string())]) }},
-           'in-year finance return', finance_return_received_on
-    from evaluated where domains_of_concern >= domains_for_significant
+    -- level 3: two domains at the concern score (v1: finance metrics; v2: oversight domains)
+    select methodology_version, scenario, trust_code, period, 3,
+           case when domains_rule = 'oversight_domains' then 'domains_of_concern' else 'finance_domains_of_concern' end,
+           {{ criterion_status('domains_of_concern >= domains_for_significant',
+                               'domains_of_concern + domains_not_scored < domains_for_significant') }},
+           coalesce(domain_scores_text, {{ dbt.cast('domains_of_concern', dbt.type_string()) }}),
+           {{ dbt.concat(["'at least '", threshold_text('domains_for_significant'),
+                          "' at score '", threshold_text('domain_score_of_concern')]) }},
+           case when domains_rule = 'oversight_domains' then 'oversight domains' else 'in-year finance return' end,
+           case when domains_rule = 'oversight_domains' then
+               {{ latest_date(['trust_rating_date', 'case when finance_current then finance_return_received_on end',
+                               'case when sickness_current then sickness_published_on end']) }}
+           else finance_return_received_on end,
+           coalesce(case when domains_rule = 'oversight_domains'
+                         then {{ joined_reasons(['rating_missing', 'finance_missing', 'sickness_missing',
+                                                 "case when has_trust_rating and leadership_domain_score is null
+                                                       then 'no trust Well-led rating' end"]) }}
+                         else finance_missing end,
+                    'a domain without a score')
+    from evaluated
 
     union all
     -- level 4: trust rated Inadequate overall
-    select scenario, trust_code, period, 4, 'trust_rated_inadequate', trust_overall_rating,
-           'Inadequate', 'cqc ratings', trust_rating_date
-    from evaluated where trust_overall_rating = 'Inadequate'
+    select methodology_version, scenario, trust_code, period, 4, 'trust_rated_inadequate',
+           {{ criterion_status("trust_overall_rating = 'Inadequate'", 'has_trust_rating') }},
+           trust_overall_rating, 'Inadequate', 'cqc ratings', trust_rating_date, rating_missing
+    from evaluated
 
     union all
     -- level 4: Well-led Inadequate and finance score 3 or worse
-    select scenario, trust_code, period, 4, 'well_led_inadequate_with_finance_concern',
-           {{ dbt.concat(["'well-led '", "trust_well_led_rating", "'; finance score '",
-                          dbt.cast('overall_finance_score', dbt.type_string())]) }},
+    select methodology_version, scenario, trust_code, period, 4, 'well_led_inadequate_with_finance_concern',
+           {{ criterion_status("trust_well_led_rating = 'Inadequate' and finance_current
+                                and overall_finance_score >= finance_score_with_well_led_inadequate",
+                               "(trust_well_led_rating is not null and trust_well_led_rating <> 'Inadequate')
+                                or (finance_current and overall_finance_score < finance_score_with_well_led_inadequate)
+                                or (trust_well_led_rating is not null and finance_current)") }},
+           {{ dbt.concat(["'well-led '", "coalesce(trust_well_led_rating, '-')", "'; finance score '",
+                          "coalesce(" ~ dbt.cast('overall_finance_score', dbt.type_string()) ~ ", '-')"]) }},
            {{ dbt.concat(["'Well-led Inadequate and finance score at least '",
-                          dbt.cast('finance_score_with_well_led_inadequate', dbt.type_string())]) }},
+                          threshold_text('finance_score_with_well_led_inadequate')]) }},
            'cqc ratings; in-year finance return',
-           case when finance_return_received_on > trust_rating_date then finance_return_received_on
-                else trust_rating_date end
+           {{ latest_date(['finance_return_received_on', 'trust_rating_date']) }},
+           {{ joined_reasons(["case when trust_well_led_rating is null then 'no trust Well-led rating' end",
+                              'finance_missing']) }}
     from evaluated
-    where trust_well_led_rating = 'Inadequate' and overall_finance_score >= finance_score_with_well_led_inadequate
 )
 
-select * from criteria
+select
+    methodology_version, scenario, trust_code, period, level, criterion, status,
+    criterion_value, criterion_threshold, source, source_date,
+    case when status = 'not_assessable' then missing_input end as missing_input
+from criteria

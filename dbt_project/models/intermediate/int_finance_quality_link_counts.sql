@@ -1,11 +1,14 @@
 -- Per reporting month: the 2×2 table of quality failing (the trust rated Requires improvement or Inadequate overall)
--- × finance failing (overall finance score at or above the configured score), over trusts with both known.
+-- × finance failing (overall finance score at or above the configured score), over trusts with both known, under
+-- the latest methodology version.
 with inputs as (
     select * from {{ ref('int_failure_scale_inputs') }}
+    where methodology_version = '{{ var("methodology_version") }}'
 ),
 
 bar as (
-    select quality_failing_finance_score from {{ ref('int_failure_scale_scenarios') }} where scenario = 'baseline'
+    select quality_failing_finance_score from {{ ref('int_failure_scale_scenarios') }}
+    where scenario = 'baseline' and methodology_version = '{{ var("methodology_version") }}'
 ),
 
 classified as (

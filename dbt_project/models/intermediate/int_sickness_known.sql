@@ -66,5 +66,6 @@ select
     end as national_percentile_rank,
     release_key as source_release,
     published_on as source_published_on,
+    received_on as source_received_on,
     source_sha256
 from current_figures

@@ -56,7 +56,8 @@ computed_key_questions as (
         site_ratings.trust_code,
         site_ratings.key_question,
         {{ cqc_aggregated_rating('site_ratings.rating') }} as rating,
-        max(site_ratings.publication_date) as publication_date
+        max(site_ratings.publication_date) as publication_date,
+        max(site_ratings.received_on) as received_on
     from site_ratings
     inner join to_compute
         on to_compute.trust_code = site_ratings.trust_code and to_compute.period = site_ratings.period
@@ -73,7 +74,8 @@ computed_overall as (
         trust_code,
         'Overall' as key_question,
         {{ cqc_aggregated_rating('rating') }} as rating,
-        max(publication_date) as publication_date
+        max(publication_date) as publication_date,
+        max(received_on) as received_on
     from computed_key_questions
     group by period, trust_code
 ),
@@ -87,19 +89,22 @@ computed as (
 all_ratings as (
     select
         period, trust_code, rating_level, location_id, service_name, key_question, rating, is_rating,
-        publication_date, is_inherited, 'published by CQC' as rating_basis, source, source_release, source_sha256
+        publication_date, is_inherited, 'published by CQC' as rating_basis, source, source_release, received_on,
+        source_sha256
     from site_ratings
     union all
     select
         period, trust_code, rating_level, location_id, service_name, key_question, rating, is_rating,
-        publication_date, is_inherited, 'published by CQC' as rating_basis, source, source_release, source_sha256
+        publication_date, is_inherited, 'published by CQC' as rating_basis, source, source_release, received_on,
+        source_sha256
     from published_trust_ratings
     union all
     select
         period, trust_code, 'trust' as rating_level, '' as location_id, 'Overall' as service_name, key_question,
         rating, rating <> 'No published rating' as is_rating, publication_date, false as is_inherited,
         'computed by the CQC ratings principles' as rating_basis, 'platform' as source,
-        cast(null as {{ dbt.type_string() }}) as source_release, cast(null as {{ dbt.type_string() }}) as source_sha256
+        cast(null as {{ dbt.type_string() }}) as source_release, received_on,
+        cast(null as {{ dbt.type_string() }}) as source_sha256
     from computed
 )
 
@@ -116,6 +121,9 @@ select
     all_ratings.is_rating,
     'cqc_outstanding_best' as rating_scale,
     all_ratings.publication_date,
+    -- knowledge dates: when the world could know it (its publication) and when this platform received it
+    all_ratings.publication_date as published_on,
+    all_ratings.received_on,
     {{ dbt.datediff('all_ratings.publication_date', 'all_ratings.period', 'day') }} as rating_age_days,
     all_ratings.is_inherited,
     all_ratings.is_rating and not all_ratings.is_inherited as is_aggregated,

@@ -55,6 +55,9 @@ select
     latest.sickness_absence_rate_percent,
     latest.sickness_absence_rate_percent_missing_reason,
     latest.national_percentile_rank as sickness_national_percentile_rank,
+    -- knowledge dates of the sickness figure: its publication, and when this platform received it
+    latest.source_published_on as published_on,
+    latest.source_received_on as received_on,
     streak.worst_decile_months as sickness_worst_decile_months,
     trust_months.icb_code,
     trust_months.restated_trust_code,

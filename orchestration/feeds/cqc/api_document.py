@@ -21,6 +21,10 @@ SCHEMA = {
     "location_id": pa.string(), "provider_id": pa.string(), "source": pa.string(), "level": pa.string(),
     "service": pa.string(), "domain": pa.string(), "rating": pa.string(), "is_rating": pa.bool_(),
     "report_date": pa.date32(), "report_link_id": pa.string(), "registration_status": pa.string(),
+    # whether a rating is inherited, from the document itself: the location's registration with this provider and
+    # the predecessor it names (`relationships`, type "HSCA Predecessor"); a report up to that registration was
+    # the predecessor's (FEEDS.md §2b: an inherited rating is never aggregated into the new provider's)
+    "registration_date": pa.date32(), "predecessor_location_id": pa.string(),
     "_json_path": pa.string(), "_source_row": pa.int64(),
 }
 
@@ -55,6 +59,9 @@ def parse_api_location(content: bytes, file: str = "location.json", as_at: date 
         result.reject_file(problem)
         return result
     result.layout = LAYOUT
+    registration_date = _iso_date(document.get("registrationDate"))
+    predecessor = next((r.get("relatedLocationId") for r in document.get("relationships") or []
+                        if isinstance(r, dict) and r.get("type") == "HSCA Predecessor"), None)
     rows = []
     by_key: dict[tuple, list[int]] = {}
     record_of: dict[int, str] = {}
@@ -74,8 +81,9 @@ def parse_api_location(content: bytes, file: str = "location.json", as_at: date 
                      "source": entry.source, "level": entry.level, "service": entry.service, "domain": entry.domain,
                      "rating": entry.rating, "is_rating": entry.rating in RATINGS, "report_date": parsed_date,
                      "report_link_id": entry.report_link_id,
-                     "registration_status": document.get("registrationStatus"), "_json_path": entry.path,
-                     "_source_row": n})
+                     "registration_status": document.get("registrationStatus"),
+                     "registration_date": registration_date, "predecessor_location_id": predecessor,
+                     "_json_path": entry.path, "_source_row": n})
     # two ratings for one service and key question in one report (or, without report links, on one document's same
     # footing): which one CQC meant cannot be known
     duplicates = result.quarantine_duplicates(by_key, paths.__getitem__, "rating for", record_of.__getitem__,
@@ -93,6 +101,14 @@ def parse_api_location(content: bytes, file: str = "location.json", as_at: date 
                     "overall_without_a_rating": sum(1 for r in rows if r["rating"] is None),
                     "registration_status": document.get("registrationStatus")}
     return result
+
+
+def _iso_date(text) -> date | None:
+    """An ISO date as the API writes it (`2019-04-01`, or with a time); anything else: unknown."""
+    try:
+        return date.fromisoformat(str(text)[:10]) if text else None
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ renamed as (
         rating,
         is_rating,
         registration_status,
+        cast(registration_date as date) as registration_date,   -- with this provider
+        predecessor_location_id,                               -- relationships: "HSCA Predecessor"
         -- release (the pull)
         _json_path as source_json_path,
         {{ release_columns(source_row=false) }}
