@@ -138,7 +138,8 @@ def growth(root: Path, env: dict, workload: Workload, sizes: list[int]) -> list[
 
 
 def api_export(home: Path, env: dict) -> dict:
-    """Megabytes a second of the largest CSV export (every trust-month of the failure scale), one client."""
+    """Megabytes a second of the failure scale's CSV export (the list, every trust of the latest month), one
+    client."""
     import httpx
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -283,7 +284,7 @@ def markdown(r: dict) -> str:
         f"| `GET /api/v1/failure-scale` under load (wrk, 50 connections) | p50 {r['api_p50_ms']} ms, p99 "
         f"{r['api_p99_ms']} ms, {r['api_rps']:,.0f} requests/s | | {round(r['api_rps'] / r['api_rps_bare'], 2)}× a "
         f"bare FastAPI endpoint's {r['api_rps_bare']:,.0f} requests/s |",
-        f"| the failure scale as CSV, every trust-month ({r['export']['bytes'] / 1024:,.0f} KB), one client | "
+        f"| `GET /api/v1/failure-scale?format=csv` ({r['export']['bytes'] / 1024:,.0f} KB), one client | "
         f"{r['export_mb_s']} MB/s | | |",
         "",
         "How cost grows with the work (the first run of the same workload at N times England's organisations):",
