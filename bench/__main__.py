@@ -15,7 +15,6 @@ import json
 import os
 import platform
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -141,23 +140,13 @@ def api_export(home: Path, env: dict) -> dict:
     """Megabytes a second of the failure scale's CSV export (the list, every trust of the latest month), one
     client."""
     import httpx
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([*OVERSIGHT, "serve", "--port", str(port)], env={**env, "OVERSIGHT_HOME": str(home)},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    from bench.api_load import _port, _start
+    port = _port()
+    server = _start([*OVERSIGHT, "serve", "--port", str(port)], {**env, "OVERSIGHT_HOME": str(home)},
+                    f"http://127.0.0.1:{port}/api/v1/health")
     try:
         url = f"http://127.0.0.1:{port}/api/v1/failure-scale"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                sys.exit("the API did not start for the export benchmark")
-            time.sleep(0.2)
         samples, size = [], 0
         for _ in range(6):
             start = time.perf_counter()
