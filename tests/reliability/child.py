@@ -50,9 +50,11 @@ def marts_of(snapshot: Path) -> list[str]:
     import duckdb
 
     from orchestration.publish import METHODOLOGY_SEEDS
+    from orchestration.whatif import WHATIF_SQL_TABLE
     with duckdb.connect(str(snapshot), read_only=True) as db:
         tables = [t for (t,) in db.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall()]
-    return [t for t in tables if t not in (*METHODOLOGY_SEEDS, "publication")]
+    # what publish writes itself beside the marts: the seeds, the what-if's query, the publication record
+    return [t for t in tables if t not in (*METHODOLOGY_SEEDS, WHATIF_SQL_TABLE, "publication")]
 
 
 def publish(home: Path, run_id: str, marts: list[str]) -> None:

@@ -8,7 +8,8 @@ DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 
 
 def test_seed_values_hold_no_single_quote():
-    # dbt-spark's seed loader writes values into SQL literals without escaping them: one apostrophe breaks the load
+    # dbt-spark's own seed loader wrote values into SQL literals unescaped; macros/spark_seed.sql escapes them, but
+    # seeds stay free of apostrophes so that they load the same under any loader
     quoted = [f"{seed.name}:{n}" for seed in sorted((DBT_PROJECT / "seeds").glob("*.csv"))
               for n, line in enumerate(seed.read_text().splitlines(), 1) if "'" in line]
     assert quoted == []
