@@ -314,10 +314,18 @@ def cmd_feed_server(args) -> int:
     print(f"Serving {args.root} at {base}/ (set OVERSIGHT_FEEDS_URL={base})\n"
           f"CQC API at {base}{API_PREFIX} ({len(server.state.locations)} locations, "
           f"{len(server.state.providers)} providers; key header Ocp-Apim-Subscription-Key)", flush=True)
+    import signal
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+    # SIGTERM stops it as Ctrl-C does, whatever disposition it inherited (a parent may have left it ignored)
+    signal.signal(signal.SIGTERM, stop)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
+    finally:
+        server.server_close()
     return 0
 
 
