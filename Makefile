@@ -42,7 +42,7 @@ dev: setup  ## the Dagster UI on the same home (http://127.0.0.1:3000)
 test: setup browser  ## the whole test suite but the Spark build (make test-spark)
 	$(BIN)/python -m pytest -q -m "not spark" --durations=15  # the slowest listed: keep the suite well under 15 min
 
-test-spark: setup-spark  ## the same dbt project built on Spark, checked mart by mart against DuckDB
+test-spark: setup-spark  ## the pipeline on Spark and on DuckDB: the published snapshots compared table by table
 	$(BIN)/python -m pytest -q -m spark
 
 bench: setup bench-tools  ## speed and memory against baselines beside them (bench/results.json, the README's tables), and the heavier reliability runs
