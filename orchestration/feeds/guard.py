@@ -6,7 +6,8 @@ the parser — whatever
 it raises becomes one whole-file error naming the file — then two checks of the parser itself: every row is
 accounted for (rows = valid + quarantined), and the valid rows have the columns and types the feed declares.
 `reference` (ODS trusts) and `as_at` (the day the file is checked, for rules about future dates) go to the parsers
-that take them.
+that take them; `as_at` is required of every caller of such a parser (check-feed's --as-at or today, a run's "as at"):
+no parser reads the clock.
 """
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ def guarded(kind: str, parse: Callable[..., ParseResult], expected: str,
 
     @functools.wraps(parse)
     def parse_checked(content: bytes, file: str, *, reference=None, as_at: date | None = None) -> ParseResult:
+        if as_at is None and "as_at" in takes:  # the caller's mistake, not the file's: no parser reads the clock
+            raise TypeError(f"{kind}: the day of the check (as_at) must be given: its rules about future dates need it")
         refusal = too_large(content, expected, max_bytes) or not_a_feed_file(content, expected)
         if refusal is not None:
             return refused(kind, file, refusal)

@@ -419,12 +419,6 @@ def key_problem(raw: str, row: int, column: str, what: str) -> Issue | None:
     return None
 
 
-def check_day(as_at: date | None) -> date:
-    """The day a file is checked on: the `as_at` its caller passes (a run's "as at" date), today where none is given
-    — the one place a parser's rules read the clock."""
-    return as_at or date.today()
-
-
 def future_date_problem(period_end, row: int, column: str, raw: str, as_at: date) -> Issue | None:
     """Statistics for a period are published after it ends, so a period ending after the day of the check is a wrong
     date."""

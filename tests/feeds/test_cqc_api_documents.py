@@ -27,13 +27,14 @@ DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 SUITE = FEED_SUITES["cqc-api-location"]
 PULL = date(2021, 6, 1)  # the real documents were pulled in 2021
 NOT_PUBLISHED = "No published rating"
+AS_AT = date(2026, 12, 1)  # the day the documents are checked as at, unless a test says (no parser reads the clock)
 
 
-def parse(document: dict, name: str = "doc.json", as_at: date | None = None):
+def parse(document: dict, name: str = "doc.json", as_at: date = AS_AT):
     return CQC_API_FEED.parse(json.dumps(document).encode(), name, as_at=as_at)
 
 
-def both(document: dict, pull: date = PULL, as_at: date | None = None) -> tuple[list[tuple], set[tuple]]:
+def both(document: dict, pull: date = PULL, as_at: date = AS_AT) -> tuple[list[tuple], set[tuple]]:
     """What the parser quarantines (row, JSON path, rule) on the day of the check (`as_at`) and what the suite then
     fails on the rows it kept: the pipeline's verdict on one document, parser and suite together."""
     parsed = parse(document, as_at=as_at)

@@ -10,6 +10,8 @@ from orchestration.feeds.catalog import FEEDS
 from simulator import cqc
 from simulator.england import build_england
 
+AS_AT = date(2026, 12, 1)  # the day the files are checked as at (no parser reads the clock)
+
 RELEASE = date(2026, 9, 1)
 
 
@@ -30,11 +32,11 @@ def _rows(result):
 
 
 def test_the_three_formats_give_the_same_rows(written):
-    ods = parse_ratings_sheet((written / "release.ods").read_bytes(), "release.ods")
-    xlsx = parse_ratings_sheet((written / "release.xlsx").read_bytes(), "release.xlsx")
+    ods = parse_ratings_sheet((written / "release.ods").read_bytes(), "release.ods", as_at=AS_AT)
+    xlsx = parse_ratings_sheet((written / "release.xlsx").read_bytes(), "release.xlsx", as_at=AS_AT)
     csv_rows = []
     for sheet in ("Locations", "Providers"):
-        part = parse_ratings_sheet((written / f"release_{sheet}.csv").read_bytes(), f"release_{sheet}.csv")
+        part = parse_ratings_sheet((written / f"release_{sheet}.csv").read_bytes(), f"release_{sheet}.csv", as_at=AS_AT)
         assert part.accepted
         csv_rows += _rows(part)
     for result in (ods, xlsx):
@@ -70,7 +72,7 @@ def test_bad_rows_are_quarantined_with_row_and_column():
     content = _csv(_row(), _row(Domain="Safety"), _row(**{"Latest Rating": "Very good"}),
                    _row(**{"Publication Date": "sometime"}), _row(**{"Inherited Rating (Y/N)": "maybe"}),
                    _row(**{"Latest Rating": "Inspected but not rated", "Domain": "Caring"}))
-    result = parse_ratings_sheet(content, "bad.csv")
+    result = parse_ratings_sheet(content, "bad.csv", as_at=AS_AT)
     assert (result.rows, result.rows_valid, result.rows_quarantined) == (6, 2, 4)
     assert {(i.row, i.column) for i in result.errors} == {
         (5, "Domain"), (6, "Latest Rating"), (7, "Publication Date"), (8, "Inherited Rating (Y/N)")}
@@ -84,7 +86,7 @@ def test_bad_rows_are_quarantined_with_row_and_column():
     (_csv(_row()).replace(b"Location Region", b"Region of location"), "unknown layout"),
 ])
 def test_files_that_are_not_a_release_are_refused(content, message):
-    result = FEEDS["cqc-ratings-sheet"].parse(content, "x.csv")  # as check-feed and ingestion call it
+    result = FEEDS["cqc-ratings-sheet"].parse(content, "x.csv", as_at=AS_AT)  # as check-feed and ingestion call it
     assert not result.accepted and message in result.file_errors[0].message
 
 
@@ -94,7 +96,7 @@ def test_a_workbook_with_a_renamed_sheet_is_refused_naming_its_sheets(tmp_path):
     book.active.title = "Location ratings"
     book.create_sheet("Providers")
     book.save(tmp_path / "renamed.xlsx")
-    result = parse_ratings_sheet((tmp_path / "renamed.xlsx").read_bytes(), "renamed.xlsx")
+    result = parse_ratings_sheet((tmp_path / "renamed.xlsx").read_bytes(), "renamed.xlsx", as_at=AS_AT)
     assert not result.accepted
     assert "no sheet named ['Locations']" in result.file_errors[0].message and "Location ratings" in result.file_errors[0].message
 
@@ -104,7 +106,7 @@ def test_api_documents_parse_with_current_and_historic_ratings(written):
     assert docs
     totals = {"current": 0, "historic": 0}
     for path in docs:
-        result = parse_api_location(path.read_bytes(), path.name)
+        result = parse_api_location(path.read_bytes(), path.name, as_at=AS_AT)
         assert result.accepted and result.layout == "cqc-api-location-v1" and result.rows == result.rows_valid
         for source in result.valid.column("source").to_pylist():
             totals[source] += 1
@@ -116,7 +118,7 @@ def test_a_malformed_api_rating_is_quarantined_by_its_json_path():
     document = {"locationId": "RA901", "providerId": "RA9", "currentRatings": {"overall": {
         "rating": "Good", "reportDate": "2024-01-02",
         "keyQuestionRatings": [{"name": "Safe", "rating": "Brilliant"}, {"name": "Caring", "rating": "Good"}]}}}
-    result = parse_api_location(json.dumps(document).encode(), "RA901.json")
+    result = parse_api_location(json.dumps(document).encode(), "RA901.json", as_at=AS_AT)
     assert (result.rows, result.rows_valid, result.rows_quarantined) == (3, 2, 1)
     assert result.errors[0].column == "currentRatings.overall.keyQuestionRatings[0]"
-    assert not FEEDS["cqc-api-location"].parse(b"<html>error</html>", "x.json").accepted
+    assert not FEEDS["cqc-api-location"].parse(b"<html>error</html>", "x.json", as_at=AS_AT).accepted

@@ -2,10 +2,13 @@
 import json
 import subprocess
 import sys
+from datetime import date
 
 import pytest
 
 from orchestration.feeds.workforce.sickness import parse_sickness
+
+AS_AT = date(2026, 12, 1)  # the day the files are checked as at (no parser reads the clock)
 
 HEADER = ("DATE,NHSE_REGION_CODE,NHSE_REGION_NAME,ICS_CODE,ICS_NAME,ORG_CODE,ORG_NAME,ORG_TYPE,FTE_DAYS_LOST,"
           "FTE_DAYS_AVAILABLE,SICKNESS_ABSENCE_RATE_PERCENT")
@@ -38,19 +41,19 @@ def test_real_files_pass_check_feed_with_every_row_and_rate_checked(realdata, mo
 def test_real_file_reads_the_same_with_crlf_as_published(realdata):
     lf = (realdata / "workforce/nhs_sickness_absence_2024-04.csv").read_bytes()
     crlf = lf.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-    assert parse_sickness(crlf).valid.equals(parse_sickness(lf).valid)
+    assert parse_sickness(crlf, as_at=AS_AT).valid.equals(parse_sickness(lf, as_at=AS_AT).valid)
 
 
 def test_a_complete_last_row_without_a_final_line_end_is_not_truncated():
-    result = parse_sickness(sickness(row("RA1"), row("RA2")).rstrip(b"\r\n"))
+    result = parse_sickness(sickness(row("RA1"), row("RA2")).rstrip(b"\r\n"), as_at=AS_AT)
     assert result.accepted and result.rows_valid == 2 and result.errors == []
-    cut = parse_sickness(sickness(row("RA1"), row("RA2")).rstrip(b"\r\n")[:-6])
+    cut = parse_sickness(sickness(row("RA1"), row("RA2")).rstrip(b"\r\n")[:-6], as_at=AS_AT)
     assert not cut.accepted and [q["rule"] for q in cut.quarantined] == ["truncated_record"]
     assert [e.rule for e in cut.file_errors] == ["truncated_file"]
 
 
 def test_quoted_commas_float_noise_and_types():
-    result = parse_sickness(sickness(row()))
+    result = parse_sickness(sickness(row()), as_at=AS_AT)
     [parsed] = result.valid.to_pylist()
     assert parsed["ics_name"] == "NHS Bath and North East Somerset, Swindon and Wiltshire Integrated Care Board"
     assert parsed["fte_days_lost"] == 73956.96734999999 and parsed["sickness_absence_rate_percent"] == 4.93
@@ -58,7 +61,7 @@ def test_quoted_commas_float_noise_and_types():
 
 
 def test_suppressed_values_are_null_with_a_reason_never_zero():
-    result = parse_sickness(sickness(row("RA1", lost="*", rate="*"), row("RA2", available="..", rate=""), row("RA3")))
+    result = parse_sickness(sickness(row("RA1", lost="*", rate="*"), row("RA2", available="..", rate=""), row("RA3")), as_at=AS_AT)
     assert result.accepted and result.rows_valid == 3
     first, second, _ = result.valid.to_pylist()
     assert first["fte_days_lost"] is None and first["fte_days_lost_missing_reason"] == "suppressed (small numbers)"
@@ -69,7 +72,7 @@ def test_suppressed_values_are_null_with_a_reason_never_zero():
 
 
 def test_a_rate_that_does_not_match_is_quarantined_naming_row_and_column():
-    result = parse_sickness(sickness(row("RA1"), row("RA2", lost="100", available="1000", rate="10.50")))
+    result = parse_sickness(sickness(row("RA1"), row("RA2", lost="100", available="1000", rate="10.50")), as_at=AS_AT)
     [error] = result.errors
     assert (error.row, error.column) == (3, "SICKNESS_ABSENCE_RATE_PERCENT")
     assert "is not 100 × 100.0 / 1000.0" in error.message
@@ -83,22 +86,22 @@ def test_a_rate_that_does_not_match_is_quarantined_naming_row_and_column():
     ({"code": ""}, "ORG_CODE", "empty"),
 ])
 def test_bad_values_name_row_and_column(kwargs, column, needle):
-    result = parse_sickness(sickness(row("RA1"), row(**{"code": "RA2", **kwargs})))
+    result = parse_sickness(sickness(row("RA1"), row(**{"code": "RA2", **kwargs})), as_at=AS_AT)
     assert any(e.row == 3 and e.column == column and needle in e.message for e in result.errors)
     assert result.rows == 2 == result.rows_valid + result.rows_quarantined
 
 
 def test_quarantine_tolerance_is_one_percent():
     good = [row(f"R{i:02d}") for i in range(99)]
-    one_bad = parse_sickness(sickness(*good, row("RZZ", date="bad")))
+    one_bad = parse_sickness(sickness(*good, row("RZZ", date="bad")), as_at=AS_AT)
     assert one_bad.accepted and one_bad.rows_quarantined == 1  # 1 of 100
-    two_bad = parse_sickness(sickness(*good, row("RZY", date="bad"), row("RZZ", date="bad")))
+    two_bad = parse_sickness(sickness(*good, row("RZY", date="bad"), row("RZZ", date="bad")), as_at=AS_AT)
     assert not two_bad.accepted
 
 
 def test_duplicates_and_renamed_headers_are_refused():
-    dup = parse_sickness(sickness(row("RA1"), row("RA1")))
+    dup = parse_sickness(sickness(row("RA1"), row("RA1")), as_at=AS_AT)
     assert dup.rows_quarantined == 2 and "duplicate organisation RA1" in dup.errors[0].message
-    renamed = parse_sickness(sickness(row()).replace(b"ICS_CODE", b"ICB_CODE"))
+    renamed = parse_sickness(sickness(row()).replace(b"ICS_CODE", b"ICB_CODE"), as_at=AS_AT)
     assert renamed.layout is None and not renamed.accepted and renamed.rows_quarantined == 1
     assert "missing ['ICS_CODE']" in renamed.file_errors[0].message and "unexpected ['ICB_CODE']" in renamed.file_errors[0].message

@@ -9,6 +9,8 @@ from orchestration.feeds.workforce.staff_group import parse_staff_group
 from simulator import staff_groups as sg
 from simulator.england import build_england
 
+AS_AT = date(2026, 12, 1)  # the day the files are checked as at (no parser reads the clock)
+
 HEADER = ",".join(sg.COLUMNS_2019)
 GOOD = '2025-03-31,Y56,London,QMJ,North Central London,RAL,"Royal Free London, NHS Foundation Trust",Acute,' \
        'Acute - Teaching,01,Total,FTE,9876.5'
@@ -28,7 +30,7 @@ def release(tmp_path_factory):
 
 def test_a_simulated_release_passes_with_every_row_accounted_for(release):
     path, rows = release
-    result = parse_staff_group(path.read_bytes(), str(path))
+    result = parse_staff_group(path.read_bytes(), str(path), as_at=AS_AT)
     report = result.report()
     assert report["accepted"] and report["layout"] == "nhs-workforce-staff-group-2026"
     assert report["rows"] == report["rows_valid"] == rows and report["rows_quarantined"] == 0
@@ -38,7 +40,7 @@ def test_a_simulated_release_passes_with_every_row_accounted_for(release):
 
 
 def test_the_older_layout_is_detected_and_quoted_commas_kept():
-    result = parse_staff_group(_csv(GOOD), "old.csv")
+    result = parse_staff_group(_csv(GOOD), "old.csv", as_at=AS_AT)
     assert result.accepted and result.layout == "nhs-workforce-staff-group-2019"
     row = result.valid.to_pylist()[0]
     assert row["org_name"] == "Royal Free London, NHS Foundation Trust" and row["value"] == 9876.5
@@ -53,7 +55,7 @@ def test_bad_rows_are_quarantined_with_row_column_and_reason():
             GOOD.replace("9876.5", "lots"),                            # row 6: not a number
             GOOD.replace(",9876.5", ""),                               # row 7: a column short
             GOOD.replace(",RAL,", ",HHH,").replace("9876.5", "*")]     # row 8: suppressed: NULL with a reason
-    result = parse_staff_group(_csv(*rows), "bad.csv")
+    result = parse_staff_group(_csv(*rows), "bad.csv", as_at=AS_AT)
     assert (result.rows, result.rows_valid, result.rows_quarantined) == (7, 2, 5)
     where = {(i.row, i.column) for i in result.errors}
     assert where == {(3, "Date"), (4, "Data Type"), (5, "Total"), (6, "Total"), (7, None)}
@@ -64,7 +66,7 @@ def test_bad_rows_are_quarantined_with_row_column_and_reason():
 
 
 def test_duplicates_of_the_grain_are_quarantined_both():
-    result = parse_staff_group(_csv(GOOD, GOOD.replace("9876.5", "1")), "dup.csv")
+    result = parse_staff_group(_csv(GOOD, GOOD.replace("9876.5", "1")), "dup.csv", as_at=AS_AT)
     assert result.rows_quarantined == 2 and {q["row"] for q in result.quarantined} == {2, 3}
     assert "duplicate" in result.quarantined[0]["reason"]
 
@@ -75,7 +77,7 @@ def test_duplicates_of_the_grain_are_quarantined_both():
     (_csv(GOOD, header=HEADER.replace("Staff Group,", "Staff group name,")), "unknown layout"),
 ])
 def test_files_that_are_not_a_release_are_refused_whole(content, message):
-    result = parse_staff_group(content, "x.csv")
+    result = parse_staff_group(content, "x.csv", as_at=AS_AT)
     assert not result.accepted and message in result.file_errors[0].message
 
 
@@ -83,5 +85,5 @@ def test_a_zip_without_the_staff_group_file_names_what_it_holds():
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("NHS Workforce Statistics, March 2025 Organisation.csv", "x")
-    result = parse_staff_group(buffer.getvalue(), "w.zip")
+    result = parse_staff_group(buffer.getvalue(), "w.zip", as_at=AS_AT)
     assert not result.accepted and "Organisation.csv" in result.file_errors[0].message

@@ -1,5 +1,6 @@
 """The CQC API pull against the loopback feed server: key, paging, 429, faults, churn, resume."""
 import json
+from datetime import date
 
 import pytest
 
@@ -7,6 +8,7 @@ from orchestration.feeds.cqc.api_pull import ApiPull
 from orchestration.fetch import FetchError
 from simulator.feed_server import API_PREFIX, Faults, make_server, start_in_thread
 
+AS_AT = date(2026, 12, 1)  # the day the files are checked as at (no parser reads the clock)
 N_LOCATIONS = 120
 
 
@@ -119,7 +121,7 @@ def _parsed_rows(pull):
     from orchestration.feeds.cqc.api_document import parse_api_location
     rows = []
     for location_id, path in sorted(pull.progress.documents.items()):
-        result = parse_api_location(Path(path).read_bytes(), f"{location_id}.json")
+        result = parse_api_location(Path(path).read_bytes(), f"{location_id}.json", as_at=AS_AT)
         assert result.accepted
         rows += [tuple(sorted((k, str(v)) for k, v in r.items())) for r in result.valid.to_pylist()]
     return sorted(rows)

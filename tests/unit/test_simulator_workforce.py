@@ -9,6 +9,8 @@ from simulator import simulate
 from simulator.england import build_england
 from simulator.workforce import sickness_months, sickness_rows
 
+AS_AT = date(2026, 12, 1)  # the day the files are checked as at (no parser reads the clock)
+
 
 def test_months_written_by_default_are_the_latest_five_published(tmp_path):
     summary = simulate("small", 3, tmp_path, feeds={"sickness"})
@@ -23,7 +25,7 @@ def test_every_simulated_month_passes_the_real_parser_with_its_quirks(tmp_path):
     for path in sorted((tmp_path / "workforce/sickness").glob("*.csv")):
         raw = path.read_bytes()
         assert raw.count(b"\r\n") == raw.count(b"\n")  # CRLF, as published
-        result = parse_sickness(raw, path.name)
+        result = parse_sickness(raw, path.name, as_at=AS_AT)
         assert result.accepted and result.rows_quarantined == 0 and not result.errors, path.name
         notes = result.notes
         assert notes["missing_markers"] == {"*": 2}  # the tiny national body is suppressed, not zero

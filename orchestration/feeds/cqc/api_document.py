@@ -14,7 +14,7 @@ from datetime import date
 import pyarrow as pa
 
 from orchestration.feeds.cqc.sheet import DOMAINS, NON_RATINGS, RATINGS
-from orchestration.feeds.report import Issue, ParseResult, check_day, decode_text, display_name, future_date_problem
+from orchestration.feeds.report import Issue, ParseResult, decode_text, display_name, future_date_problem
 
 LAYOUT = "cqc-api-location-v1"
 SCHEMA = {
@@ -29,7 +29,7 @@ SCHEMA = {
 }
 
 
-def parse_api_location(content: bytes, file: str = "location.json", as_at: date | None = None) -> ParseResult:
+def parse_api_location(content: bytes, file: str = "location.json", *, as_at: date) -> ParseResult:
     """One row per rating the document holds (FEEDS.md §2a), each checked on its own: a malformed entry is
     quarantined by its JSON path and the rest kept. What real documents hold, none of it an error:
     - a non-rating (`No published rating`, `Inspected but not rated`) without `reportDate` or `reportLinkId`:
@@ -38,7 +38,6 @@ def parse_api_location(content: bytes, file: str = "location.json", as_at: date 
     - a historic `overall` holding `keyQuestionRatings` but no `rating`: its row kept with rating NULL (the report
       rated key questions, not the location overall), its key questions kept as rated.
     A report dated after `as_at` (the day of the check) is quarantined."""
-    as_at = check_day(as_at)
     result = ParseResult(file=display_name(file), kind="cqc-api-location", layout=None, valid=pa.table({}),
                          max_quarantined_share=0.0)
     text = decode_text(content, result.file, result.issues)

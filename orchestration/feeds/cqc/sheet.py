@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 from orchestration.feeds.missing import MISSING_MARKERS
 
 from orchestration.feeds.report import (ZIP_MAGIC, Issue, ParseResult, as_record, csv_records, decode_text,
-                                        check_day, detect_layout, display_name, drop_truncated, future_date_problem, key_problem,
+                                        detect_layout, display_name, drop_truncated, future_date_problem, key_problem,
                                         open_workbook)
 
 KEY_QUESTIONS = ["Safe", "Effective", "Caring", "Responsive", "Well-led"]
@@ -60,8 +60,7 @@ SCHEMA = {
 }
 
 
-def parse_ratings_sheet(content: bytes, file: str = "Latest_ratings.ods", as_at: date | None = None) -> ParseResult:
-    as_at = check_day(as_at)  # a publication date after it is quarantined
+def parse_ratings_sheet(content: bytes, file: str = "Latest_ratings.ods", *, as_at: date) -> ParseResult:
     result = ParseResult(file=display_name(file), kind="cqc-ratings-sheet", layout=None, valid=pa.table({}),
                          max_quarantined_share=MAX_QUARANTINED_SHARE)
     if content.startswith(ZIP_MAGIC):  # .ods and .xlsx are zips

@@ -12,7 +12,7 @@ from datetime import date, datetime
 import pyarrow as pa
 
 from orchestration.feeds.reference import OdsTrusts
-from orchestration.feeds.report import (Issue, ParseResult, check_day, display_name, future_date_problem, key_problem,
+from orchestration.feeds.report import (Issue, ParseResult, display_name, future_date_problem, key_problem,
                                         open_csv_with_layout, read_numbers)
 
 NUMBERS = {
@@ -39,10 +39,9 @@ LIQUIDITY_DAYS_PLAUSIBLE = 365  # beyond a year either way is surely a units sli
 
 
 def parse_finance_monthly(content: bytes, file: str = "finance_return.csv", reference: OdsTrusts | None = None,
-                          as_at: date | None = None) -> ParseResult:
+                          *, as_at: date) -> ParseResult:
     """With `reference` (ODS trusts), a code that is not a trust, or a trust closed before the period, is
     quarantined: only trusts make this return. A period ending after `as_at` (the day of the check) too."""
-    as_at = check_day(as_at)
     result = ParseResult(file=display_name(file), kind="finance-monthly", layout=None, valid=pa.table({}),
                          max_quarantined_share=MAX_QUARANTINED_SHARE, notes={"access": "restricted"})
     opened = open_csv_with_layout(content, result, LAYOUTS)

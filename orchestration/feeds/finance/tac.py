@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from orchestration.feeds.missing import parse_number
 from orchestration.feeds.reference import OdsTrusts
-from orchestration.feeds.report import (Issue, ParseResult, check_day, detect_layout, display_name, future_date_problem,
+from orchestration.feeds.report import (Issue, ParseResult, detect_layout, display_name, future_date_problem,
                                         key_problem, open_workbook)
 
 SHEET = "All data"
@@ -51,10 +51,9 @@ def _text(value) -> str:
 
 
 def parse_tac(content: bytes, file: str = "TAC.xlsx", reference: OdsTrusts | None = None,
-              as_at: date | None = None) -> ParseResult:
+              *, as_at: date) -> ParseResult:
     """With `reference` (ODS trusts), a code that is not a trust, or a trust closed before the financial year began,
     is quarantined: only trusts file these accounts. A year ending after `as_at` (the day of the check) is refused."""
-    as_at = check_day(as_at)
     result = ParseResult(file=display_name(file), kind="tac", layout=None, valid=pa.table({}),
                          max_quarantined_share=MAX_QUARANTINED_SHARE)
     book = open_workbook(content, result, "an Excel workbook (.xlsx)")

@@ -14,7 +14,7 @@ from datetime import date, datetime
 import pyarrow as pa
 
 from orchestration.feeds.reference import OdsTrusts
-from orchestration.feeds.report import (Issue, ParseResult, check_day, display_name, future_date_problem, key_problem,
+from orchestration.feeds.report import (Issue, ParseResult, display_name, future_date_problem, key_problem,
                                         open_csv_with_layout, read_numbers)
 
 LAYOUTS = {
@@ -47,11 +47,10 @@ MAX_QUARANTINED_SHARE = 0.01
 
 
 def parse_sickness(content: bytes, file: str = "sickness.csv", reference: OdsTrusts | None = None,
-                   as_at: date | None = None) -> ParseResult:
+                   *, as_at: date) -> ParseResult:
     """With `reference` (ODS trusts), a trust that had closed before the row's month (or opened after it) is
     quarantined; codes ODS does not know as trusts are fine here (ICBs, CSUs, companies). A month ending after
     `as_at` (the day of the check) is quarantined."""
-    as_at = check_day(as_at)
     result = ParseResult(file=display_name(file), kind="sickness-absence", layout=None, valid=pa.table({}),
                          max_quarantined_share=MAX_QUARANTINED_SHARE)
     opened = open_csv_with_layout(content, result, LAYOUTS)

@@ -18,7 +18,7 @@ import pyarrow.csv as pacsv
 
 from orchestration.feeds.missing import MISSING_MARKERS
 from orchestration.feeds.reference import OdsTrusts
-from orchestration.feeds.report import (UTF8_BOM, Issue, ParseResult, check_day, detect_layout, display_name, encoding_issue,
+from orchestration.feeds.report import (UTF8_BOM, Issue, ParseResult, detect_layout, display_name, encoding_issue,
                                         zip_member)
 
 MEMBER_SUFFIX = "Staff Group and Organisation.csv"
@@ -61,11 +61,10 @@ MAX_QUARANTINED_SHARE = 0.001
 
 
 def parse_staff_group(content: bytes, file: str = "staff_group.csv", reference: OdsTrusts | None = None,
-                      as_at: date | None = None) -> ParseResult:
+                      *, as_at: date) -> ParseResult:
     """With `reference` (ODS trusts), rows of a trust for months after it closed are quarantined; codes ODS does not
     know as trusts are fine here (support bodies, hosted services). A month ending after `as_at` (the day of the
     check) is quarantined."""
-    as_at = check_day(as_at)
     result = ParseResult(file=display_name(file), kind="workforce-staff-group", layout=None, valid=pa.table({}),
                          max_quarantined_share=MAX_QUARANTINED_SHARE)
     data = zip_member(content, result, lambda name: name.endswith(MEMBER_SUFFIX), f"'…{MEMBER_SUFFIX}'")

@@ -53,6 +53,22 @@ def test_a_parser_whose_columns_are_not_its_declared_ones_has_its_file_refused()
     assert error.rule == "parser_error" and "a: string" in error.message and "a: int64" in error.message
 
 
+DATED_KINDS = ["cqc-ratings-sheet", "cqc-api-location", "finance-monthly", "tac", "sickness-absence",
+               "workforce-staff-group"]
+
+
+@pytest.mark.parametrize("kind", DATED_KINDS)
+def test_a_parser_with_rules_about_future_dates_must_be_given_the_day_of_the_check(kind):
+    """No parser reads the clock: without `as_at` the call itself is refused (a caller's mistake, raised), not the
+    file, and with it the same bytes give the same verdict whatever the day the machine thinks it is."""
+    parse = catalog.FEEDS[kind].parse
+    with pytest.raises(TypeError, match="as_at"):
+        parse(b"Date,Org\n2026-01-31,RA1\n", "x.csv")
+    import inspect
+    assert inspect.signature(parse.__wrapped__).parameters["as_at"].default is inspect.Parameter.empty
+    assert parse(b"Date,Org\n2026-01-31,RA1\n", "x.csv", as_at=date(2026, 12, 1)).file_errors  # judged, not raised
+
+
 def test_check_feed_reports_a_parser_crash_as_json_and_exit_1(monkeypatch, tmp_path, capsys):
     monkeypatch.setitem(catalog.FEEDS, "tac", dataclasses.replace(finance.TAC, parse=_explode))
     path = tmp_path / "TAC_NHS_trusts_2023-24.xlsx"
