@@ -38,7 +38,7 @@ def publish(settings: Settings, tables: list[str], run_id: str, as_at: date, bui
     counts: dict[str, int] = {}
     engine = settings.engine
     try:
-        with duckdb.connect(str(tmp)) as snapshot:
+        with duckdb.connect(str(tmp), config=settings.duckdb_config()) as snapshot:
             with engine.reader(snapshot) as built:
                 # the marts and the methodology seeds as the engine built them (DuckDB's file, or Spark's Parquet),
                 # in the same column types whichever engine it was

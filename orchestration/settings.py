@@ -9,6 +9,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+# DuckDB's defaults here; profiles.yml repeats them for dbt (it cannot import this module).
+DUCKDB_MEMORY_LIMIT = "2GB"
+DUCKDB_THREADS = 2
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -122,6 +127,22 @@ class Settings:
     @property
     def cqc_api_key(self) -> str | None:  # a secret: from the environment only, never in git
         return os.environ.get("OVERSIGHT_CQC_API_KEY") or ("demo-key" if self.feeds_url else None)
+
+    # --- DuckDB's resources: dbt's build (profiles.yml reads the same variables) and the publication -----------
+    @property
+    def duckdb_memory_limit(self) -> str:
+        """OVERSIGHT_DUCKDB_MEMORY_LIMIT (default 2GB): DuckDB spills to disk beyond it instead of taking 80% of the
+        machine's memory, its own default — so that a whole history's build stays under 4 GB of peak memory."""
+        return os.environ.get("OVERSIGHT_DUCKDB_MEMORY_LIMIT") or DUCKDB_MEMORY_LIMIT
+
+    @property
+    def duckdb_threads(self) -> int:
+        """OVERSIGHT_DUCKDB_THREADS (default 2, this machine's cores): DuckDB's threads in each connection."""
+        return int(os.environ.get("OVERSIGHT_DUCKDB_THREADS") or DUCKDB_THREADS)
+
+    def duckdb_config(self) -> dict[str, str | int]:
+        """The configuration every DuckDB connection of the pipeline opens with (`duckdb.connect(config=...)`)."""
+        return {"memory_limit": self.duckdb_memory_limit, "threads": self.duckdb_threads}
 
     def export(self) -> None:
         """Make the resolved home visible to child processes (dbt reads it in profiles.yml)."""
