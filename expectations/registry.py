@@ -207,6 +207,21 @@ def _remove_cut_short(gx_root: Path, since: float) -> None:
             path.unlink(missing_ok=True)
 
 
+# The file-backed GX project opened once per process and root (opening it reads and checks its whole configuration:
+# a fifth of a second, for every release and mart validated), kept while its configuration file is as this process
+# last left it — another process (the UI's runs) changing it makes the next validation here open it again.
+_OPENED: dict[Path, tuple[object, tuple]] = {}
+
+
+def _config_state(gx_root: Path) -> tuple:
+    config = gx_root / "gx" / "great_expectations.yml"
+    try:
+        stat = config.stat()
+    except FileNotFoundError:
+        return ()
+    return stat.st_mtime_ns, stat.st_size, stat.st_ino
+
+
 @contextlib.contextmanager
 def _project(gx_root: Path):
     import great_expectations as gx
@@ -214,9 +229,14 @@ def _project(gx_root: Path):
 
     gx_root.mkdir(parents=True, exist_ok=True)
     with FileLock(str(gx_root / ".validation.lock")):
-        context = gx.get_context(mode="file", project_root_dir=str(gx_root))
-        _quiet(context)
+        opened = _OPENED.pop(gx_root, None)
+        if opened is not None and opened[1] == _config_state(gx_root) and opened[1]:
+            context = opened[0]
+        else:
+            context = gx.get_context(mode="file", project_root_dir=str(gx_root))
+            _quiet(context)
         yield context
+        _OPENED[gx_root] = (context, _config_state(gx_root))  # not kept when what it did raised
 
 
 def data_docs_site(gx_root: Path) -> Path:
@@ -229,6 +249,8 @@ def build_data_docs(gx_root: Path) -> Path | None:
     time. Returns the index page (None before any validation)."""
     if not (gx_root / "gx").is_dir():
         return None
+    if not _unrendered_on_disk(gx_root):  # nothing new to render: no need to import GX and open the project
+        return data_docs_site(gx_root) / "index.html"
     with _project(gx_root) as context:
         pages = data_docs_site(gx_root) / "validations"
         unrendered = [key for key in context.validation_results_store.list_keys()
@@ -236,6 +258,18 @@ def build_data_docs(gx_root: Path) -> Path | None:
         if unrendered:  # (none given would mean every page again)
             context.build_data_docs(resource_identifiers=unrendered)
     return data_docs_site(gx_root) / "index.html"
+
+
+def _unrendered_on_disk(gx_root: Path) -> bool:
+    """Whether any stored validation result (gx/uncommitted/validations/<suite>/<run>/<time>/<batch>.json) has no
+    page yet (data_docs/local_site/validations/<suite>/<run>/<time>/<batch>.html) — the test `build_data_docs` makes
+    through GX, made on the files alone."""
+    results = gx_root / "gx" / "uncommitted" / "validations"
+    pages = data_docs_site(gx_root) / "validations"
+    if not (data_docs_site(gx_root) / "index.html").exists():
+        return results.is_dir()
+    return any(not (pages / path.relative_to(results)).with_suffix(".html").exists()
+               for path in results.rglob("*.json"))
 
 
 # Validation results kept per suite in the GX project (and so in the Data Docs), so that the project, and the index
