@@ -107,7 +107,7 @@ def _read_rows(data: bytes, result: ParseResult):
     try:
         table = pacsv.read_csv(
             io.BytesIO(data),
-            read_options=pacsv.ReadOptions(skip_rows=1, column_names=OUTPUT_NAMES, block_size=16 << 20),
+            read_options=pacsv.ReadOptions(skip_rows=1, column_names=OUTPUT_NAMES, block_size=4 << 20),
             parse_options=pacsv.ParseOptions(invalid_row_handler=lambda row: bad_lines.append(
                 (row.text, row.actual_columns)) or "skip"),
             # every column but the value repeats a few hundred distinct texts: dictionary-encoded, a release of
