@@ -61,7 +61,8 @@ def test_quoted_commas_float_noise_and_types():
 
 
 def test_suppressed_values_are_null_with_a_reason_never_zero():
-    result = parse_sickness(sickness(row("RA1", lost="*", rate="*"), row("RA2", available="..", rate=""), row("RA3")), as_at=AS_AT)
+    result = parse_sickness(sickness(row("RA1", lost="*", rate="*"), row("RA2", available="..", rate=""), row("RA3")),
+                            as_at=AS_AT)
     assert result.accepted and result.rows_valid == 3
     first, second, _ = result.valid.to_pylist()
     assert first["fte_days_lost"] is None and first["fte_days_lost_missing_reason"] == "suppressed (small numbers)"

@@ -36,7 +36,8 @@ def ods_trusts(feeds):
 def releases(feeds, kind) -> list[tuple[dict, pa.Table]]:
     spec = SERIES[kind]
     index = json.loads((feeds / spec.mirror_dir / "releases.json").read_text())["releases"]
-    return [(r, spec.parse((feeds / spec.mirror_dir / r["file"]).read_bytes(), r["file"], as_at=AS_AT).valid) for r in index]
+    return [(r, spec.parse((feeds / spec.mirror_dir / r["file"]).read_bytes(), r["file"],
+                           as_at=AS_AT).valid) for r in index]
 
 
 def latest(feeds, kind) -> tuple[SuiteContext, pa.Table]:
@@ -92,7 +93,8 @@ def test_every_simulated_feed_passes_its_suite(feeds, ods_trusts):
             assert outcome.failed == [], (kind, release["release"], outcome.summary())
             previous = table.num_rows
     documents = sorted((feeds / "cqc/api/locations").glob("*.json"))
-    table = pa.concat_tables([FEEDS["cqc-api-location"].parse(p.read_bytes(), p.name, as_at=AS_AT).valid for p in documents])
+    table = pa.concat_tables([FEEDS["cqc-api-location"].parse(p.read_bytes(), p.name,
+                                                              as_at=AS_AT).valid for p in documents])
     outcome = validate(table, FEED_SUITES["cqc-api-location"], SuiteContext(published_on=AS_AT))
     assert outcome.failed == [], outcome.summary()
 

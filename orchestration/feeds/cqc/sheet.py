@@ -2,9 +2,9 @@
 
 Sheets `Locations` and `Providers`, each with a preamble before its header row (found by its first cell), long
 format: one row per location (or provider) × service/population group × domain. ODS files end in a huge run of
-repeated empty rows: empty rows are padding, not data, and are counted apart. Rows are checked column-wise
-with pyarrow (a mask per rule); only the rows that fail become Python objects, for the quarantine. Both sheets become one table with a
-`level` column. Non-ratings (`Inspected but not rated`, …) are kept with is_rating = false, never scored.
+repeated empty rows: empty rows are padding, not data, and are counted apart. Rows are checked column-wise with
+pyarrow (a mask per rule); only the rows that fail become Python objects, for the quarantine. Both sheets become one
+table with a `level` column. Non-ratings (`Inspected but not rated`, …) are kept with is_rating = false, never scored.
 """
 from __future__ import annotations
 

@@ -34,7 +34,8 @@ def reference() -> OdsTrusts:
 
 
 def _parse(case, reference):
-    return FEEDS[case.kind].parse(case.build(), case.file_name, reference=reference if case.reference else None, as_at=AS_AT)
+    return FEEDS[case.kind].parse(case.build(), case.file_name, reference=reference if case.reference else None,
+                                  as_at=AS_AT)
 
 
 def test_the_corpus_covers_every_kind_and_what_the_issue_lists():
