@@ -108,11 +108,28 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         prepare_sources(settings)  # every source readable: a series with no release is empty, typed
         # dbt's own log goes to the run's log (debug), not the console: a person sees the models' count
         with contextlib.redirect_stdout(_LogWriter(context.log)):
-            for event in dbt.cli(["build", "--vars", dbt_vars(as_at_of(context))], context=context).stream():
+            invocation = dbt.cli(["build", "--vars", dbt_vars(as_at_of(context))], context=context)
+            for event in invocation.stream():
                 yield event
                 crashpoints.reached("dbt")
+        keep_partial_parse(Path(invocation.target_path))
 
     return warehouse_models
+
+
+def keep_partial_parse(invocation_target: Path) -> None:
+    """dagster-dbt runs each build in a target folder of its own, seeded with `target/partial_parse.msgpack`; the
+    seed from `dbt parse` (no --vars) never matches a build's, so every build parsed the whole project again. The
+    build's own parse goes back as the seed: the next build with the same as-at date, profile and files parses only
+    what changed (dbt checks all three and parses afresh otherwise)."""
+    from orchestration.files import write_bytes_atomic
+
+    parsed = invocation_target / PARTIAL_PARSE
+    if parsed.exists():
+        write_bytes_atomic(DBT_PROJECT_DIR / "target" / PARTIAL_PARSE, parsed.read_bytes())
+
+
+PARTIAL_PARSE = "partial_parse.msgpack"
 
 
 class _LogWriter(io.TextIOBase):
