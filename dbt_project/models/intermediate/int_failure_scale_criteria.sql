@@ -1,3 +1,4 @@
+{{ config(materialized='table', post_hook="{{ what_if_view() }}") }}
 -- The failure scale's entry criteria for levels 1–4 (DOMAIN.md), one row per criterion per trust × month under each
 -- methodology version's calibration scenarios: its status — met, not met, or not assessable (an input missing or
 -- older than its staleness limit) — the value, the threshold as configured, the source and its publication date,
