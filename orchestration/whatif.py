@@ -1,8 +1,8 @@
 """The what-if's query: the failure scale's own SQL, published with the snapshot, so that the API can judge the
 published inputs under other thresholds without a second implementation of the rules (one rule, one home).
 
-At publication the intermediate models from the scenarios to the levels (views in the DuckDB warehouse) are read
-back as dbt compiled them and chained into one query of CTEs over the snapshot's tables: the inputs
+At publication the intermediate models from the scenarios to the levels are read back as dbt compiled them (each is
+a table in the DuckDB warehouse, with its SQL beside it as the view `<model>__sql`: macros/what_if_view.sql) and chained into one query of CTEs over the snapshot's tables: the inputs
 (fct_failure_scale_inputs), the methodology seeds, and — in place of the thresholds seed — the published thresholds
 of one version with the caller's values laid over them (positional parameters: names, values, version, period).
 """
@@ -16,6 +16,7 @@ import duckdb
 CHAIN = ("int_failure_scale_scenarios", "int_failure_scale_evaluated", "int_failure_scale_criteria",
          "int_economy_stress", "int_failure_scale_systemic_criteria", "int_failure_scale_levels")
 INPUTS = ("int_failure_scale_inputs", "fct_failure_scale_inputs")   # the intermediate model → its published mart
+SQL_VIEW_SUFFIX = "__sql"     # the view of a model's compiled SQL, left beside its table (macros/what_if_view.sql)
 THRESHOLDS_SEED = "failure_scale_thresholds"
 WHATIF_SQL_TABLE = "methodology_what_if_sql"
 
@@ -38,13 +39,14 @@ FROM int_failure_scale_levels WHERE scenario = 'baseline' AND period = ?"""
 
 
 def what_if_query(warehouse: duckdb.DuckDBPyConnection, database: str = "warehouse") -> str:
-    """The what-if query from the warehouse's views (attached as `database`)."""
-    views = dict(warehouse.execute(
+    """The what-if query from the warehouse's views of the chain's SQL (attached as `database`)."""
+    views = {name.removesuffix(SQL_VIEW_SUFFIX): sql for name, sql in warehouse.execute(
         "SELECT view_name, sql FROM duckdb_views() WHERE database_name = ? AND schema_name = 'intermediate' "
-        "AND list_contains(?::VARCHAR[], view_name)", [database, list(CHAIN)]).fetchall())
-    missing = [name for name in CHAIN if name not in views]
+        "AND list_contains(?::VARCHAR[], view_name)",
+        [database, [name + SQL_VIEW_SUFFIX for name in CHAIN]]).fetchall()}
+    missing = [name + SQL_VIEW_SUFFIX for name in CHAIN if name not in views]
     if missing:
-        raise ValueError(f"the what-if needs the failure scale's models as views in the warehouse: {missing}")
+        raise ValueError(f"the what-if needs the SQL of the failure scale's models as views in the warehouse: {missing}")
 
     def body(name: str) -> str:
         found = _VIEW.match(views[name])

@@ -63,6 +63,10 @@ class TrendRow(Row):
     in_five_year_window: bool
     five_year_slope_per_year: float | None = Field(description="least-squares slope of the yearly mean over the "
                                                                "latest five years (the same on every row)")
+    is_part_year: bool = Field(description="the year of the run's as-at date: its ratings so far, not a whole year's")
+    months_covered: int = Field(description="months of the year the ratings cover (12 for a whole year)")
+    mean_rating_age_days: float | None = Field(description="how old the year's ratings are at the as-at date "
+                                                           "(mean days since publication)")
 
 
 class MemberStress(BaseModel):

@@ -106,3 +106,30 @@ greatest(
 {% macro joined_reasons(reasons) -%}
 nullif(concat_ws('; ', {{ reasons | join(', ') }}), '')
 {%- endmacro %}
+
+
+{#- The criterion "at least `count_threshold` domains at the concern score" (levels 1 and 3), one select of
+    int_failure_scale_criteria: named `oversight_name` where the version's domains are the oversight domains (v2:
+    quality, leadership, finance, workforce, read from the ratings, the finance return and the sickness figures),
+    `finance_name` where they are the finance metrics (v1 as built, read from the finance return). -#}
+{% macro domains_at_concern_criterion(level, oversight_name, finance_name, count_threshold) -%}
+    select methodology_version, scenario, trust_code, period, {{ level }},
+           case when domains_rule = 'oversight_domains' then '{{ oversight_name }}' else '{{ finance_name }}' end,
+           {{ criterion_status('domains_of_concern >= ' ~ count_threshold,
+                               'domains_of_concern + domains_not_scored < ' ~ count_threshold) }},
+           coalesce(domain_scores_text, {{ dbt.cast('domains_of_concern', dbt.type_string()) }}),
+           {{ dbt.concat(["'at least '", threshold_text(count_threshold),
+                          "' at score '", threshold_text('domain_score_of_concern')]) }},
+           case when domains_rule = 'oversight_domains' then 'oversight domains' else 'in-year finance return' end,
+           case when domains_rule = 'oversight_domains' then
+               {{ latest_date(['trust_rating_date', 'case when finance_current then finance_return_received_on end',
+                               'case when sickness_current then sickness_published_on end']) }}
+           else finance_return_received_on end,
+           coalesce(case when domains_rule = 'oversight_domains'
+                         then {{ joined_reasons(['rating_missing', 'finance_missing', 'sickness_missing',
+                                                 "case when has_trust_rating and leadership_domain_score is null
+                                                       then 'no trust Well-led rating' end"]) }}
+                         else finance_missing end,
+                    'a domain without a score')
+    from evaluated
+{%- endmacro %}

@@ -1,19 +1,19 @@
 {#-
   The 2×2 link statistics (DOMAIN.md, "health-economy condition and the link to trust failure"), in portable SQL.
 
-  `counts` names a relation with one row per period and the four cells:
+  `counts` names a relation with one row per table (its `keys`: the period, by default) and the four cells:
       a = failing trusts in failing economies      b = failing trusts in other economies
       c = other trusts in failing economies        d = other trusts in other economies
-  Gives, per period: relative risk (of a trust failing, failing economy vs other) and odds ratio with 95%
+  Gives, per table: relative risk (of a trust failing, failing economy vs other) and odds ratio with 95%
   confidence intervals (Katz and Woolf; a 0.5 continuity correction on every cell when any cell is zero), Fisher's
   exact two-sided p-value (the tables with the same margins no more likely than the one observed, as SciPy sums
   them), and the share of failing trusts that sit in failing economies. Checked against SciPy in tests/models.
 -#}
-{% macro link_statistics(counts) %}
+{% macro link_statistics(counts, keys=['period']) %}
 {%- set z = var('link_ci_z') -%}
 with counts as (
     select
-        period, a, b, c, d,
+        {{ _link_keys(keys) }}, a, b, c, d,
         a + b + c + d as n,
         a + b as failing_trusts,
         a + c as trusts_in_failing_economies,
@@ -37,7 +37,7 @@ log_factorials as (
 -- every table with the observed margins, by its top-left cell x, with its hypergeometric log-probability
 same_margins as (
     select
-        counts.period,
+        {{ _link_keys(keys, 'counts') }},
         x.k as x,
         lf_r.log_factorial + lf_nr.log_factorial + lf_c.log_factorial + lf_nc.log_factorial - lf_n.log_factorial
             - lf_x.log_factorial - lf_rx.log_factorial - lf_cx.log_factorial - lf_rest.log_factorial as log_p
@@ -59,39 +59,39 @@ same_margins as (
 
 fisher_terms as (
     select
-        tables.period,
+        {{ _link_keys(keys, 'tables') }},
         tables.x,
         case when tables.log_p <= observed.log_p + ln(1 + 1e-7) then exp(tables.log_p) else 0 end as term
     from same_margins as tables
-    inner join counts on counts.period = tables.period
-    inner join same_margins as observed on observed.period = tables.period and observed.x = counts.a
+    inner join counts on {{ _link_on(keys, 'counts', 'tables') }}
+    inner join same_margins as observed on {{ _link_on(keys, 'observed', 'tables') }} and observed.x = counts.a
 ),
 
 -- summed in the order of x (a running sum; the terms are never negative, so its last value is the total): a sum
 -- of doubles in whatever order the rows came would differ in its last digits from run to run
 fisher_running as (
     select
-        period,
-        sum(term) over (partition by period order by x rows between unbounded preceding and current row) as running
+        {{ _link_keys(keys) }},
+        sum(term) over (partition by {{ _link_keys(keys) }} order by x rows between unbounded preceding and current row) as running
     from fisher_terms
 ),
 
 fisher as (
-    select period, least(1.0, max(running)) as fisher_p
+    select {{ _link_keys(keys) }}, least(1.0, max(running)) as fisher_p
     from fisher_running
-    group by period
+    group by {{ _link_keys(keys) }}
 ),
 
 corrected as (
     select
-        period, a, b, c, d,
+        {{ _link_keys(keys) }}, a, b, c, d,
         a + correction as ca, b + correction as cb, c + correction as cc, d + correction as cd
     from counts
 ),
 
 estimates as (
     select
-        period, a, b, c, d,
+        {{ _link_keys(keys) }}, a, b, c, d,
         (ca / (ca + cc)) / (cb / (cb + cd)) as relative_risk,
         sqrt(1.0 / ca - 1.0 / (ca + cc) + 1.0 / cb - 1.0 / (cb + cd)) as log_rr_se,
         (ca * cd) / (cb * cc) as odds_ratio,
@@ -100,7 +100,7 @@ estimates as (
 )
 
 select
-    estimates.period,
+    {{ _link_keys(keys, 'estimates') }},
     estimates.a as n_failing_in_failing,
     estimates.b as n_failing_in_other,
     estimates.c as n_ok_in_failing,
@@ -115,8 +115,17 @@ select
     case when estimates.a + estimates.b > 0
          then cast(estimates.a as double) / (estimates.a + estimates.b) end as share_failing_in_failing_economies
 from estimates
-inner join fisher on fisher.period = estimates.period
+inner join fisher on {{ _link_on(keys, 'fisher', 'estimates') }}
 {% endmacro %}
+
+{#- The key columns of a link table (`relation.` before each where given), and two relations joined on them. -#}
+{% macro _link_keys(keys, relation=none) -%}
+{%- for key in keys %}{{ relation ~ '.' if relation }}{{ key }}{{ ', ' if not loop.last }}{% endfor -%}
+{%- endmacro %}
+
+{% macro _link_on(keys, left, right) -%}
+{%- for key in keys %}{{ left }}.{{ key }} = {{ right }}.{{ key }}{{ ' and ' if not loop.last }}{% endfor -%}
+{%- endmacro %}
 
 
 {#- 0, 1, …, n as column k, from digits (portable: no generate_series, which engines spell differently). -#}

@@ -99,8 +99,9 @@ def test_changes_list_exactly_the_level_changes_between_two_months(marts):
         served = {i["code"]: (i["level_before"], i["level"], set(filter(None, i["criteria_added"].split("; "))),
                               set(filter(None, i["criteria_removed"].split("; ")))) for i in page["items"]}
         assert served == expected_changes(marts, since, period), (since, period)
-        for item in page["items"]:
-            assert item["direction"] == ("up" if item["level"] > item["level_before"] else "down")
+        for item in page["items"]:   # a trust opened or closed between the two months is new, or gone
+            assert item["direction"] == ("new" if item["level_before"] is None else "gone" if item["level"] is None
+                                         else "up" if item["level"] > item["level_before"] else "down")
         assert (page["period"], page["items"][0]["since_period"] if page["items"] else since.isoformat()) == \
                (period.isoformat(), since.isoformat())
     # `since` as a date: the latest month ending by it
@@ -114,7 +115,7 @@ def test_history_is_the_level_month_by_month(marts):
     trust = marts.trust
     rows = marts.query("SELECT period, level, criteria FROM fct_trust_failure_scale WHERE methodology_version = 'v2' AND trust_code = ? "
                        "ORDER BY period", [trust])
-    items = marts.get(f"/trusts/{trust}/history").json()["items"]
+    items = marts.get(f"/trusts/{trust}/history", params={"limit": 1000}).json()["items"]   # every month since 2014
     assert [(i["period"], i["level"]) for i in items] == [(p.isoformat(), level) for p, level, _ in rows]
     for previous, (item, (_, level, criteria)) in zip([None, *rows], zip(items, rows)):
         assert set(filter(None, item["criteria"].split("; "))) == criteria_met(criteria)

@@ -156,16 +156,24 @@ def test_every_trust_month_has_a_level_with_its_reasons(snapshot):
         assert all({"criterion", "level", "value", "threshold", "source", "source_date"} <= set(c) for c in met)
 
 
-def test_link_reports_have_one_row_per_month_with_consistent_tables(snapshot):
+def test_link_reports_have_one_row_per_version_and_month_with_consistent_tables(snapshot):
     months = snapshot.execute("select count(*) from (select distinct period from fct_trust_failure_scale)").fetchone()[0]
+    trusts = dict(((v, p), n) for v, p, n in snapshot.execute(
+        "select methodology_version, period, count(*) from fct_trust_failure_scale group by all").fetchall())
     for report in ("rpt_economy_trust_link", "rpt_finance_quality_link"):
         rows = snapshot.execute(f"select n_failing_in_failing, n_failing_in_other, n_ok_in_failing, n_ok_in_other, "
-                                f"n_unclassified, period from {report}").fetchall()
-        assert len(rows) == months
-        for a, b, c, d, unclassified, period in rows:
-            trusts = snapshot.execute("select count(*) from fct_trust_failure_scale where methodology_version = 'v2' AND period = ?",
-                                      [period]).fetchone()[0]
-            assert a + b + c + d + unclassified == trusts
+                                f"n_unclassified, methodology_version, period from {report}").fetchall()
+        assert {r[5] for r in rows} == {"v1", "v2"} and len(rows) == 2 * months
+        for a, b, c, d, unclassified, version, period in rows:
+            assert a + b + c + d + unclassified == trusts[(version, period)]
+    # each version's own levels: the economy link's failing trusts are those at level 3 or more under that version
+    failing = dict(((v, p), n) for v, p, n in snapshot.execute(
+        "select methodology_version, period, count(*) from fct_economy_condition where trust_is_failing = 1 "
+        "and economy_failing is not null group by all").fetchall())
+    for a, b, version, period in snapshot.execute(
+            "select n_failing_in_failing, n_failing_in_other, methodology_version, period "
+            "from rpt_economy_trust_link").fetchall():
+        assert a + b == failing.get((version, period), 0)
 
 
 def test_every_readme_question_runs_on_the_published_marts(snapshot):
@@ -193,9 +201,11 @@ def test_a_month_before_any_sheet_release_gets_cqcs_own_trust_ratings(pipeline, 
     by then (the latest sheet's provider rows dated on or before that month end, in force ever since) are CQC's
     own, not computed from locations."""
     feed_dir = pipeline["feeds"] / "cqc" / "ratings"
-    first = snapshot.execute("select min(period) from fct_trust_failure_scale").fetchone()[0]
-    assert min(date.fromisoformat(r["published"]) for r in releases(feed_dir)) > first, \
-        "the simulation's first reporting month precedes its first ratings sheet"
+    first_sheet = min(date.fromisoformat(r["published"]) for r in releases(feed_dir))
+    # the last reporting month before the first sheet release (the grid reaches back years before it)
+    first = snapshot.execute("select max(period) from fct_trust_failure_scale where period < ?",
+                             [first_sheet]).fetchone()[0]
+    assert first is not None, "the simulation's first reporting month precedes its first ratings sheet"
     latest = max(releases(feed_dir), key=lambda r: r["published"])
     sheet = feed_dir / "csv" / latest["file"].replace(".ods", "_Providers.csv").replace(".xlsx", "_Providers.csv")
     if not sheet.exists():
@@ -228,3 +238,28 @@ def test_inherited_ratings_are_the_ones_the_feeds_mark(pipeline, snapshot):
     assert flagged and flagged <= marked
     assert not snapshot.execute("select count(*) from fct_trust_quality where is_inherited and is_aggregated"
                                 ).fetchone()[0]
+
+
+def test_the_grid_reaches_back_to_2014_and_sustained_level_four_is_counted_on_it(snapshot, latest_period):
+    """DOMAIN.md, "Methodology v2" → History: the reporting grid runs back as far as the inputs allow (the CQC
+    history the simulation writes starts in 2014), so "level 4 sustained for 12 months" is evaluated on the grid
+    itself: each month where it is met follows eleven months at level 4 or more in the published levels (that it
+    occurs on the national simulation: tests/analysis). Months before the first in-year finance return cannot
+    assess the finance criteria (v2): they are not assessable, never "not met"."""
+    first = snapshot.execute("select min(period) from fct_trust_failure_scale").fetchone()[0]
+    assert first.year == 2014 and latest_period.year == 2026
+    levels = {(v, t, p): level for v, t, p, level in snapshot.execute(
+        "select methodology_version, trust_code, period, level from fct_trust_failure_scale").fetchall()}
+    periods = sorted({p for _, _, p in levels})
+    assert len(periods) == (latest_period.year - 2014) * 12 + latest_period.month - first.month + 1
+    for version, trust, period, months in snapshot.execute(
+            "select methodology_version, trust_code, period, criterion_value from fct_trust_failure_scale_criteria "
+            "where criterion = 'serious_failure_sustained' and status = 'met'").fetchall():
+        assert int(months) >= 12 and levels[(version, trust, period)] == 5
+        index = periods.index(period)
+        assert all(levels.get((version, trust, p), 0) >= 4 for p in periods[max(0, index - 11):index + 1])
+    first_return = snapshot.execute("select min(return_period_end) from fct_trust_finance").fetchone()[0]
+    before = snapshot.execute(
+        "select distinct status from fct_trust_failure_scale_criteria where methodology_version = 'v2' "
+        "and criterion = 'finance_score_multiple_concerns' and period < ?", [first_return]).fetchall()
+    assert first_return > first and before == [("not_assessable",)]

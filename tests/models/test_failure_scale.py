@@ -19,7 +19,9 @@ DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 PERIOD = date(2025, 12, 31)
 MODELS = ["int_failure_scale_scenarios", "int_failure_scale_evaluated", "int_failure_scale_criteria",
           "int_economy_stress", "int_failure_scale_systemic_criteria", "int_failure_scale_levels",
-          "fct_trust_failure_scale_criteria", "fct_trust_failure_scale", "rpt_calibration", "rpt_methodology_comparison"]
+          "fct_trust_failure_scale_criteria", "fct_trust_failure_scale", "rpt_calibration", "rpt_methodology_comparison",
+          "int_economy_trust_link_counts", "rpt_economy_trust_link", "int_finance_quality_link_counts",
+          "rpt_finance_quality_link"]
 SEEDS = ["failure_scale_thresholds", "failure_scale_levels", "failure_scale_rules", "failure_scale_criteria",
          "oversight_domain_ratings"]
 VERSIONS = ("v1", "v2")
@@ -190,10 +192,14 @@ def warehouse(tmp_path_factory):
                               "from marts.fct_trust_failure_scale_criteria").fetchall()
         comparison = db.execute("select trust_code, from_level, to_level from marts.rpt_methodology_comparison "
                                 "where period = ? and from_version = 'v1' and to_version = 'v2'", [PERIOD]).fetchall()
+        links = {(report, r[0]): r[1:] for report in ("rpt_economy_trust_link", "rpt_finance_quality_link")
+                 for r in db.execute(f"select methodology_version, n_failing_in_failing, n_failing_in_other, "
+                                     f"n_ok_in_failing, n_ok_in_other, n_unclassified from marts.{report} "
+                                     f"where period = ?", [PERIOD]).fetchall()}
     v1 = {(r[0], r[1]): r for r in scale if r[6] == "v1"}
     v2 = {(r[0], r[1]): r for r in scale if r[6] == "v2"}
     return (v1, {(r[0], r[4]): r[1:4] for r in calibration}, {r[0]: r[1:] for r in economy}, v2,
-            {(r[0], r[1], r[2], r[3]): r[4:] for r in statuses}, {r[0]: r[1:] for r in comparison})
+            {(r[0], r[1], r[2], r[3]): r[4:] for r in statuses}, {r[0]: r[1:] for r in comparison}, links)
 
 
 @pytest.mark.parametrize("trust", sorted(CASES))
@@ -310,3 +316,16 @@ def test_calibration_counts_the_trusts_each_threshold_moves(warehouse):
     assert warehouse[1][("sustained_serious_months +1", PERIOD)][:2] == (0, 1)
     # thresholds that are not calibrated have no scenario
     assert not any(s.startswith("failing_level") for s in calibration)
+
+
+def test_the_link_reports_are_built_for_every_methodology_version(warehouse):
+    """Each version's own levels make its 2×2 table. E1C (two finance metrics at 3) is failing under v1 only: under
+    v1 the failing trusts in failing economies are E1A, E1B, E1C, under v2 E1A and E1B (E1C counts as a sound trust
+    in a failing economy, with E1D and E2B); E2A fails in an economy that is not failing under both; the 19 trusts
+    alone in their economy are unclassified."""
+    links = warehouse[6]
+    assert links[("rpt_economy_trust_link", "v1")] == (3, 1, 2, 0, 19)
+    assert links[("rpt_economy_trust_link", "v2")] == (2, 1, 3, 0, 19)
+    # the same ratings and finance scores under both versions' bars (3): the same table, once per version
+    assert links[("rpt_finance_quality_link", "v1")] == links[("rpt_finance_quality_link", "v2")]
+    assert sum(links[("rpt_finance_quality_link", "v1")]) == 25

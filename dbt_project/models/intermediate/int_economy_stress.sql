@@ -1,3 +1,4 @@
+{{ config(materialized='table', post_hook="{{ what_if_view() }}") }}
 -- Health-economy stress for each trust, leaving the trust out (DOMAIN.md), per reporting month, methodology version
 -- and calibration scenario: among the *other* trusts of its ICB that month — the share failing (level ≥ the failing level, on the
 -- levels before the systemic criteria, which cannot change who is failing), their combined year-to-date I&E

@@ -1,3 +1,4 @@
+{{ config(materialized='table', post_hook="{{ what_if_view() }}") }}
 -- The failure scale's entry criteria for levels 1–4 (DOMAIN.md), one row per criterion per trust × month under each
 -- methodology version's calibration scenarios: its status — met, not met, or not assessable (an input missing or
 -- older than its staleness limit) — the value, the threshold as configured, the source and its publication date,
@@ -17,26 +18,8 @@ criteria as (
 
     union all
     -- level 1: one domain at the concern score (v1: a finance metric; v2: an oversight domain)
-    select methodology_version, scenario, trust_code, period, 1,
-           case when domains_rule = 'oversight_domains' then 'domain_score_of_concern'
-                else 'finance_domain_score_of_concern' end,
-           {{ criterion_status('domains_of_concern >= domains_for_isolated_concern',
-                               'domains_of_concern + domains_not_scored < domains_for_isolated_concern') }},
-           coalesce(domain_scores_text, {{ dbt.cast('domains_of_concern', dbt.type_string()) }}),
-           {{ dbt.concat(["'at least '", threshold_text('domains_for_isolated_concern'),
-                          "' at score '", threshold_text('domain_score_of_concern')]) }},
-           case when domains_rule = 'oversight_domains' then 'oversight domains' else 'in-year finance return' end,
-           case when domains_rule = 'oversight_domains' then
-               {{ latest_date(['trust_rating_date', 'case when finance_current then finance_return_received_on end',
-                               'case when sickness_current then sickness_published_on end']) }}
-           else finance_return_received_on end,
-           coalesce(case when domains_rule = 'oversight_domains'
-                         then {{ joined_reasons(['rating_missing', 'finance_missing', 'sickness_missing',
-                                                 "case when has_trust_rating and leadership_domain_score is null
-                                                       then 'no trust Well-led rating' end"]) }}
-                         else finance_missing end,
-                    'a domain without a score')
-    from evaluated
+    {{ domains_at_concern_criterion(1, 'domain_score_of_concern', 'finance_domain_score_of_concern',
+                                    'domains_for_isolated_concern') }}
 
     union all
     -- level 2: trust rated Requires improvement overall
@@ -104,25 +87,8 @@ criteria as (
 
     union all
     -- level 3: two domains at the concern score (v1: finance metrics; v2: oversight domains)
-    select methodology_version, scenario, trust_code, period, 3,
-           case when domains_rule = 'oversight_domains' then 'domains_of_concern' else 'finance_domains_of_concern' end,
-           {{ criterion_status('domains_of_concern >= domains_for_significant',
-                               'domains_of_concern + domains_not_scored < domains_for_significant') }},
-           coalesce(domain_scores_text, {{ dbt.cast('domains_of_concern', dbt.type_string()) }}),
-           {{ dbt.concat(["'at least '", threshold_text('domains_for_significant'),
-                          "' at score '", threshold_text('domain_score_of_concern')]) }},
-           case when domains_rule = 'oversight_domains' then 'oversight domains' else 'in-year finance return' end,
-           case when domains_rule = 'oversight_domains' then
-               {{ latest_date(['trust_rating_date', 'case when finance_current then finance_return_received_on end',
-                               'case when sickness_current then sickness_published_on end']) }}
-           else finance_return_received_on end,
-           coalesce(case when domains_rule = 'oversight_domains'
-                         then {{ joined_reasons(['rating_missing', 'finance_missing', 'sickness_missing',
-                                                 "case when has_trust_rating and leadership_domain_score is null
-                                                       then 'no trust Well-led rating' end"]) }}
-                         else finance_missing end,
-                    'a domain without a score')
-    from evaluated
+    {{ domains_at_concern_criterion(3, 'domains_of_concern', 'finance_domains_of_concern',
+                                    'domains_for_significant') }}
 
     union all
     -- level 4: trust rated Inadequate overall

@@ -1,3 +1,4 @@
+{{ config(materialized='table', post_hook="{{ what_if_view() }}") }}
 -- The failure scale's inputs under each methodology version's calibration scenarios, with what every criterion
 -- needs to know before it is judged: whether each input is there and current (a finance return or sickness figure
 -- older than the version's staleness limit is not), the oversight domain scores, how many domains (as the version

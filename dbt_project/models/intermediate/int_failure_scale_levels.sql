@@ -1,7 +1,9 @@
+{{ config(materialized='table', post_hook="{{ what_if_view() }}") }}
 -- The level (0–5) of every trust in every reporting month under every methodology version and calibration scenario:
 -- the highest level whose criteria it met (levels 1–4 in int_failure_scale_criteria, 5 in
 -- int_failure_scale_systemic_criteria), 0 if none; and whether the assessment is complete — false where a criterion
--- that could not be assessed could have put it higher — with what was missing.
+-- that could not be assessed could have put it higher — with what was missing (for the baseline, the published
+-- levels; NULL under the calibration scenarios, which only count levels).
 with stress as (
     select * from {{ ref('int_economy_stress') }}
 ),
@@ -14,55 +16,63 @@ all_criteria as (
     from {{ ref('int_failure_scale_systemic_criteria') }}
 ),
 
-levels as (
+-- the highest level met (one pass over the criteria)
+met as (
     select
-        stress.methodology_version,
-        stress.scenario,
-        stress.trust_code,
-        stress.period,
-        stress.icb_code,
-        coalesce(max(case when all_criteria.status = 'met' then all_criteria.level end), 0) as level,
-        stress.base_level,
-        stress.economy_failing
-    from stress
-    left join all_criteria
-        on all_criteria.methodology_version = stress.methodology_version
-        and all_criteria.scenario = stress.scenario
-        and all_criteria.trust_code = stress.trust_code
-        and all_criteria.period = stress.period
-    group by stress.methodology_version, stress.scenario, stress.trust_code, stress.period, stress.icb_code,
-             stress.base_level, stress.economy_failing
+        methodology_version,
+        scenario,
+        trust_code,
+        period,
+        coalesce(max(case when status = 'met' then level end), 0) as level
+    from all_criteria
+    group by methodology_version, scenario, trust_code, period
 ),
 
+-- the criteria not assessable above that level: what could have put the trust higher — for the published levels
+-- (the baseline); the calibration scenarios count levels only (rpt_calibration)
 missing as (
     select
-        levels.methodology_version,
-        levels.scenario,
-        levels.trust_code,
-        levels.period,
-        count(all_criteria.criterion) as criteria_not_assessable,
+        met.methodology_version,
+        met.scenario,
+        met.trust_code,
+        met.period,
+        count(*) as criteria_not_assessable,
         {{ ordered_listagg(dbt.concat(["all_criteria.criterion", "': '",
                                        "coalesce(all_criteria.missing_input, 'not assessable')"]),
                            "'; '", ['all_criteria.criterion']) }} as missing_inputs
-    from levels
+    from met
     inner join all_criteria
-        on all_criteria.methodology_version = levels.methodology_version
-        and all_criteria.scenario = levels.scenario
-        and all_criteria.trust_code = levels.trust_code
-        and all_criteria.period = levels.period
+        on all_criteria.methodology_version = met.methodology_version
+        and all_criteria.scenario = met.scenario
+        and all_criteria.trust_code = met.trust_code
+        and all_criteria.period = met.period
         and all_criteria.status = 'not_assessable'
-        and all_criteria.level > levels.level
-    group by levels.methodology_version, levels.scenario, levels.trust_code, levels.period
+        and all_criteria.level > met.level
+    where met.scenario = 'baseline'
+    group by met.methodology_version, met.scenario, met.trust_code, met.period
 )
 
 select
-    levels.*,
-    missing.trust_code is null as assessment_complete,
-    coalesce(missing.criteria_not_assessable, 0) as criteria_not_assessable,
+    stress.methodology_version,
+    stress.scenario,
+    stress.trust_code,
+    stress.period,
+    stress.icb_code,
+    coalesce(met.level, 0) as level,
+    stress.base_level,
+    stress.economy_failing,
+    case when stress.scenario = 'baseline' then missing.trust_code is null end as assessment_complete,
+    case when stress.scenario = 'baseline' then coalesce(missing.criteria_not_assessable, 0) end
+        as criteria_not_assessable,
     missing.missing_inputs
-from levels
+from stress
+left join met
+    on met.methodology_version = stress.methodology_version
+    and met.scenario = stress.scenario
+    and met.trust_code = stress.trust_code
+    and met.period = stress.period
 left join missing
-    on missing.methodology_version = levels.methodology_version
-    and missing.scenario = levels.scenario
-    and missing.trust_code = levels.trust_code
-    and missing.period = levels.period
+    on missing.methodology_version = stress.methodology_version
+    and missing.scenario = stress.scenario
+    and missing.trust_code = stress.trust_code
+    and missing.period = stress.period

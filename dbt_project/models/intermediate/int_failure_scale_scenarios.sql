@@ -1,3 +1,4 @@
+{{ config(materialized='table', post_hook="{{ what_if_view() }}") }}
 -- The failure scale's thresholds and rules as one row per methodology version × calibration scenario: each
 -- version's baseline (as published) and, for each calibrated threshold, the same with that one threshold moved
 -- down and up — by its `calibration_step` where it has one (whole numbers: counts, scores, months), else by 10%.

@@ -1,3 +1,4 @@
+{{ config(materialized='table', post_hook="{{ what_if_view() }}") }}
 -- Level 5 (systemic failure) criteria, per methodology version × calibration scenario × trust × reporting month, each
 -- met / not met / not assessable: level-4 criteria met while its economy is failing (leave-one-out; not assessable
 -- where the economy's condition is unknown), or sustained for the configured number of consecutive months.

@@ -7,8 +7,14 @@ with levels as (
     where scenario = 'baseline'
 ),
 
+-- versions in their numeric order (v2 after v1, v10 after v9: never as text, where 'v10' < 'v2'), as the API orders
+-- them (api/deps.py version_order); versions are named v<number>
 versions as (
-    select methodology_version, row_number() over (order by methodology_version) as version_order
+    select
+        methodology_version,
+        row_number() over (
+            order by cast(substr(methodology_version, 2) as {{ dbt.type_int() }}), methodology_version
+        ) as version_order
     from (select distinct methodology_version from levels) as distinct_versions
 ),
 

@@ -1,6 +1,8 @@
 -- Have ratings improved (DOMAIN.md question 5)? Location overall ratings by the year CQC published them: how many of
 -- each, the mean on a 0 (Inadequate) … 3 (Outstanding) score, the share Good or Outstanding, with inherited ratings
 -- excluded (and counted), and the five-year trend (least-squares slope of the yearly mean) over the latest five years.
+-- The year of the run's as-at date is a part-year (its ratings so far: `is_part_year`, with the months it covers),
+-- and every year shows how old its ratings are at the as-at date (their mean age; DOMAIN.md: rating age shown).
 with events as (
     select * from {{ ref('int_cqc_rating_events') }}
     where rating_level = 'location' and key_question = 'Overall' and is_rating
@@ -29,8 +31,11 @@ by_year as (
         count(case when is_inherited = 0 and rating = 'Inadequate' then 1 end) as inadequate,
         avg(case when is_inherited = 0 then
             case rating when 'Inadequate' then 0 when 'Requires improvement' then 1 when 'Good' then 2
-                        when 'Outstanding' then 3 end end) as mean_score
+                        when 'Outstanding' then 3 end end) as mean_score,
+        avg(case when is_inherited = 0 then
+            {{ dbt.datediff('publication_date', as_at_date(), 'day') }} end) as mean_rating_age_days
     from ratings
+    where publication_date <= {{ as_at_date() }}
     group by extract(year from publication_date)
 ),
 
@@ -61,6 +66,13 @@ select
     cast(window_years.good + window_years.outstanding as double) / nullif(window_years.ratings, 0)
         as share_good_or_outstanding,
     window_years.in_five_year_window,
-    trend.five_year_slope_per_year
+    trend.five_year_slope_per_year,
+    -- the year still running at the as-at date: its ratings so far, not a whole year's
+    window_years.publication_year = extract(year from {{ as_at_date() }})
+        and extract(month from {{ as_at_date() }}) * 100 + extract(day from {{ as_at_date() }}) < 1231
+        as is_part_year,
+    case when window_years.publication_year = extract(year from {{ as_at_date() }})
+         then extract(month from {{ as_at_date() }}) else 12 end as months_covered,
+    window_years.mean_rating_age_days
 from window_years
 cross join trend
