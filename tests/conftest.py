@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.early import early_run
+
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
 
@@ -19,26 +21,57 @@ def realdata() -> Path:
 
 
 @pytest.fixture(scope="session")
-def pipeline(tmp_path_factory):
+def early_runs(request, tmp_path_factory):
+    """The heavy runs of the tests collected, all started at once before the first of them (tests/early.py)."""
+    from tests import early
+    return early.start(early.needed(request.session.items, early.DECLARED), tmp_path_factory.mktemp)
+
+
+def pytest_terminal_summary(terminalreporter):
+    from tests import early
+    line = early.summary()
+    if line:
+        terminalreporter.write_line(line)
+
+
+def simulate_session_feeds(root: Path) -> dict:
+    """The session's simulated feeds (and the resubmitted finance return), read by its run and by its twin."""
+    from tests.integration.support import environment, oversight
+
+    home = root / "home"
+    feeds = home / "feeds"
+    simulated = oversight(environment(home), "simulate", "--scale", "small", "--seed", "7", "--out", str(feeds))
+    assert simulated.returncode == 0, simulated.stderr[-3000:]
+    revision = resubmit_finance_return(feeds / "finance" / "monthly")
+    return {"home": home, "feeds": feeds, "revision": revision}
+
+
+@early_run("session", fixture="pipeline", prepare=simulate_session_feeds)
+def session_run(root: Path, prepared: dict) -> dict:
+    from tests.integration.support import environment, oversight
+
+    feeds = prepared["session"]
+    env = environment(feeds["home"], OVERSIGHT_FEEDS_URL=feeds["feeds"].as_uri())
+    return {**feeds, "env": env, "run": oversight(env, "run", timeout=1200)}
+
+
+@pytest.fixture(scope="session")
+def pipeline(early_runs):
     """One successful `oversight run` on a small simulated England, and the API serving its snapshot over real
-    HTTP on loopback — shared by the integration and the API tests (one pipeline run per session).
+    HTTP on loopback — shared by the integration and the API tests (one pipeline run per session; started with the
+    suite's other heavy runs, tests/early.py).
 
     The simulated feeds get one more finance release before the run: a trust resubmitting its latest in-year
     return with a revised liquidity figure, published after the original (`revision`), so that "what was known on
     date D" can be seen to keep the figure as first received until the resubmission arrived."""
-    from tests.integration.support import environment, oversight, serving
+    from tests.integration.support import serving
 
-    home = tmp_path_factory.mktemp("home")
-    feeds = home / "feeds"
-    env = environment(home)
-    simulated = oversight(env, "simulate", "--scale", "small", "--seed", "7", "--out", str(feeds))
-    assert simulated.returncode == 0, simulated.stderr[-3000:]
-    revision = resubmit_finance_return(feeds / "finance" / "monthly")
-    env = environment(home, OVERSIGHT_FEEDS_URL=feeds.as_uri())
-    run = oversight(env, "run")
+    session = early_runs.result("session")
+    run = session["run"]
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    with serving(env) as base:
-        yield {"home": home, "env": env, "api": base, "feeds": feeds, "revision": revision}
+    with serving(session["env"]) as base:
+        yield {"home": session["home"], "env": session["env"], "api": base, "feeds": session["feeds"],
+               "revision": session["revision"]}
 
 
 def resubmit_finance_return(folder: Path) -> dict:

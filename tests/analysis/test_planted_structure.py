@@ -2,14 +2,15 @@
 nothing was planted. Two real `oversight run`s at national scale, differing only in the planted economy effect:
   - with it (economy strength 0.6), the odds ratio's 95% CI lies above 1 in most months;
   - with it set to zero, the CI contains 1 in most months.
-The finance↔quality link the simulator plants in both is found in both. The two runs go side by side.
+The finance↔quality link the simulator plants in both is found in both. The two runs go side by side, with the
+suite's other heavy runs (tests/early.py).
 """
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import duckdb
 import pytest
 
-from orchestration.dbt import ensure_manifest
+from tests.early import early_run
 from tests.integration.support import environment, oversight
 
 MARTS = ["dim_trust", "dim_health_economy", "fct_trust_quality", "fct_trust_workforce",
@@ -18,8 +19,10 @@ MARTS = ["dim_trust", "dim_health_economy", "fct_trust_quality", "fct_trust_work
          "rpt_calibration"]
 
 
-def national_run(tmp_path_factory, strength: float) -> dict:
-    root = tmp_path_factory.mktemp(f"national-{strength}")
+STRENGTHS = (0.6, 0.0)
+
+
+def national_run(strength: float, root, prepared) -> dict:
     feeds = root / "feeds"
     env = environment(root / "home")
     # the workforce series from 2025 only: the analysis reads its recent months, and the run stays quick
@@ -48,13 +51,14 @@ def national_run(tmp_path_factory, strength: float) -> dict:
         }
 
 
+for _strength in STRENGTHS:
+    early_run(f"national-{_strength}", fixture="national_runs")(partial(national_run, _strength))
+
+
 @pytest.fixture(scope="module")
-def national_runs(tmp_path_factory) -> dict[float, dict]:
-    """Both runs at once, one per core: each is a separate `oversight` process with its own home."""
-    ensure_manifest()  # parse the dbt project once, before two processes would both do it in the same folder
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        runs = {strength: pool.submit(national_run, tmp_path_factory, strength) for strength in (0.6, 0.0)}
-        return {strength: run.result() for strength, run in runs.items()}
+def national_runs(early_runs) -> dict[float, dict]:
+    """Both runs at once: each is a separate `oversight` process with its own home."""
+    return {strength: early_runs.result(f"national-{strength}") for strength in STRENGTHS}
 
 
 @pytest.fixture(scope="module")

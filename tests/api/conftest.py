@@ -94,6 +94,20 @@ def _pick(db, latest):
     return trust, icb, other_trust, other_icb
 
 
+def create_keys(home: Path, roles: dict[str, tuple[Role, str | None]], clock,
+                revoke: tuple[str, ...] = ()) -> tuple[dict[str, str], dict[str, str]]:
+    """A key for each label → (role, organisation) in the home's access database, the labels in `revoke` revoked:
+    (label → key, label → key id)."""
+    store = KeyStore(AccessDatabase(Settings(home=home).access_db), clock=clock)
+    keys, key_ids = {}, {}
+    for label, (role, org) in roles.items():
+        record, keys[label] = store.create(role, org, name=label)
+        key_ids[label] = record.key_id
+    for label in revoke:
+        store.revoke(key_ids[label])
+    return keys, key_ids
+
+
 @pytest.fixture(scope="session")
 def marts(pipeline, tmp_path_factory):
     home = tmp_path_factory.mktemp("api-home")
@@ -103,16 +117,11 @@ def marts(pipeline, tmp_path_factory):
     db = duckdb.connect(str(snapshot), read_only=True)
     [(first, latest)] = db.execute("SELECT min(period), max(period) FROM fct_trust_failure_scale").fetchall()
     trust, icb, other_trust, other_icb = _pick(db, latest)
-    store = KeyStore(AccessDatabase(Settings(home=home).access_db),
-                     clock=lambda: datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc))
     roles = {"national": (Role.national, None), "commissioner_own": (Role.commissioner, icb),
              "commissioner_other": (Role.commissioner, other_icb), "provider_own": (Role.provider, trust),
              "provider_other": (Role.provider, other_trust), "revoked": (Role.national, None)}
-    keys, key_ids = {}, {}
-    for label, (role, org) in roles.items():
-        record, keys[label] = store.create(role, org, name=label)
-        key_ids[label] = record.key_id
-    store.revoke(key_ids["revoked"])
+    keys, key_ids = create_keys(home, roles, clock=lambda: datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc),
+                                revoke=("revoked",))
     with ServerThread(home, api_rate_limit=0) as client:
         yield Marts(home, client, db, keys, key_ids, latest, trust, icb, other_trust, other_icb, first)
     db.close()

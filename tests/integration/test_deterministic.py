@@ -2,13 +2,16 @@
 
 Every mart is compared by a checksum of its rows, every column included — but the data-quality report's times of
 day (`last_attempt_at`, `last_stored_at`, `last_checked_at`): they say when the pipeline did its work, which is the
-point of that report, not an input. And a run as at an earlier day sees the mirror as it was then.
+point of that report, not an input. And a run as at an earlier day sees the mirror as it was then. Both runs start
+with the suite's other heavy runs (tests/early.py).
 """
 import shutil
+from datetime import datetime, timezone
 
 import duckdb
 import pytest
 
+from tests.early import early_run
 from tests.integration.support import environment, oversight
 
 # When the pipeline did something (a time of day, not a figure): the only columns two runs may differ in.
@@ -31,47 +34,65 @@ def checksums(home) -> dict[str, str]:
     return sums
 
 
-@pytest.fixture(scope="module")
-def mirror(tmp_path_factory):
-    """One simulated mirror, read by every run of this module."""
-    from simulator import simulate
-
-    root = tmp_path_factory.mktemp("mirror")
-    simulate("small", 4, root)
-    return root
-
-
-def _run(tmp_path, mirror, name, as_at):
-    home = tmp_path / name
+def _run(home, mirror, as_at):
     env = environment(home, OVERSIGHT_FEEDS_URL=mirror.as_uri())
-    run = oversight(env, "run", "--as-at", as_at)
+    run = oversight(env, "run", "--as-at", as_at, timeout=1200)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     return home, run
 
 
-def test_two_runs_with_the_same_inputs_and_date_build_identical_marts(pipeline, tmp_path):
+@early_run("twin", fixture="twin")
+def twin_run(root, prepared) -> dict:
+    """Another home on the session run's mirror, as at the day both start (the session run's own as-at date)."""
+    as_at = datetime.now(timezone.utc).date()
+    home, _ = _run(root / "second", prepared["session"]["feeds"], as_at.isoformat())
+    return {"home": home, "as_at": as_at}
+
+
+@pytest.fixture(scope="module")
+def twin(early_runs):
+    return early_runs.result("twin")
+
+
+def test_two_runs_with_the_same_inputs_and_date_build_identical_marts(pipeline, twin, tmp_path):
     """The session's pipeline run (as at the day it ran), and another in a new home on the same mirror and day."""
     with duckdb.connect(str(pipeline["home"] / "serving" / "oversight.duckdb"), read_only=True) as db:
         [[as_at]] = db.execute("select as_at from publication").fetchall()
-    second, _ = _run(tmp_path, pipeline["feeds"], "second", as_at.isoformat())
+    second = twin["home"]
+    if twin["as_at"] != as_at:      # the two started either side of midnight: the twin again, as at the same day
+        second, _ = _run(tmp_path / "second", pipeline["feeds"], as_at.isoformat())
     one, two = checksums(pipeline["home"]), checksums(second)
     assert len(one) >= 16 and all(not s.startswith("0:") for m, s in one.items() if m.startswith("fct_trust"))
     assert one == two, {m for m in one if one[m] != two.get(m)}
 
 
-def test_a_run_as_at_an_earlier_day_sees_only_what_was_published_by_then(mirror, tmp_path):
+@early_run("as-at-earlier", fixture="earlier")
+def earlier_run(root, prepared) -> dict:
+    """One simulated mirror of its own, without its CQC API documents (as of the simulation's day, which an API
+    cannot be asked for as at an earlier one), run as at the day the sickness release before the last came out."""
+    import json
+
+    from simulator import simulate
+
+    mirror = root / "mirror-earlier"
+    simulate("small", 4, mirror)
+    shutil.rmtree(mirror / "cqc" / "api")
+    index = json.loads((mirror / "workforce/sickness/releases.json").read_text())["releases"]
+    last, before_last = sorted(index, key=lambda r: r["published"])[-1], sorted(index, key=lambda r: r["published"])[-2]
+    home, run = _run(root / "earlier", mirror, before_last["published"])
+    return {"home": home, "run": run, "last": last, "before_last": before_last}
+
+
+@pytest.fixture(scope="module")
+def earlier(early_runs):
+    return early_runs.result("as-at-earlier")
+
+
+def test_a_run_as_at_an_earlier_day_sees_only_what_was_published_by_then(earlier):
     """A sickness release published after the as-at date is not listed yet: the run does not store it, and the
     marts end at the months it could know. (The mirror's CQC API documents are as of the simulation's day, which
     an API cannot be asked for as at an earlier one: that copy of the mirror goes without them.)"""
-    import json
-
-    earlier = tmp_path / "mirror-earlier"
-    shutil.copytree(mirror, earlier)
-    shutil.rmtree(earlier / "cqc" / "api")
-    mirror = earlier
-    index = json.loads((mirror / "workforce/sickness/releases.json").read_text())["releases"]
-    last, before_last = sorted(index, key=lambda r: r["published"])[-1], sorted(index, key=lambda r: r["published"])[-2]
-    home, run = _run(tmp_path, mirror, "earlier", before_last["published"])
+    home, run, last, before_last = earlier["home"], earlier["run"], earlier["last"], earlier["before_last"]
     assert f"sickness-absence {before_last['release']}: stored" in run.stdout
     assert f"sickness-absence {last['release']}" not in run.stdout
     with duckdb.connect(str(home / "serving" / "oversight.duckdb"), read_only=True) as db:

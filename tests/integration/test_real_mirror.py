@@ -11,6 +11,8 @@ import duckdb
 import httpx
 import pytest
 
+from tests.conftest import REALDATA
+from tests.early import early_run
 from tests.integration.support import environment, oversight, serving
 
 AS_AT = "2026-12-01"
@@ -43,14 +45,22 @@ def build_mirror(realdata: Path, root: Path) -> Path:
     return root
 
 
-@pytest.fixture(scope="module")
-def real(realdata, tmp_path_factory):
-    root = build_mirror(realdata, tmp_path_factory.mktemp("real-mirror"))
-    home = tmp_path_factory.mktemp("real-home")
+@early_run("real-mirror", fixture="real")
+def real_run(folder: Path, prepared) -> dict | None:
+    """The run with the suite's other heavy runs (tests/early.py); none without the real samples (`real` skips)."""
+    if not REALDATA.is_dir():
+        return None
+    root = build_mirror(REALDATA, folder / "real-mirror")
+    home = folder / "real-home"
     env = environment(home, OVERSIGHT_FEEDS_URL=root.as_uri())
-    run = oversight(env, "run", "--as-at", AS_AT)
-    with serving(env) as api:
-        yield {"run": run, "home": home, "api": api, "root": root}
+    return {"run": oversight(env, "run", "--as-at", AS_AT, timeout=1200), "home": home, "env": env, "root": root}
+
+
+@pytest.fixture(scope="module")
+def real(realdata, early_runs):
+    done = early_runs.result("real-mirror")
+    with serving(done["env"]) as api:
+        yield {"run": done["run"], "home": done["home"], "api": api, "root": done["root"]}
 
 
 def test_a_mirror_of_real_files_without_every_feed_publishes_a_snapshot(real):

@@ -22,10 +22,9 @@ import duckdb
 import httpx
 import pytest
 
-from api.keys import KeyStore, Role
+from api.keys import Role
 from api.settings import Settings
-from api.store import AccessDatabase
-from tests.api.conftest import _pick
+from tests.api.conftest import _pick, create_keys
 from tests.api.support import ServerThread
 
 CHROMIUM = Path(os.environ.get("OVERSIGHT_CHROMIUM", "/usr/bin/chromium"))
@@ -90,14 +89,10 @@ def site(pipeline, tmp_path_factory):
     db = duckdb.connect(str(snapshot), read_only=True)
     [(latest,)] = db.execute("SELECT max(period) FROM fct_trust_failure_scale").fetchall()
     trust, icb, other_trust, other_icb = _pick(db, latest)
-    store = KeyStore(AccessDatabase(Settings(home=home).access_db), clock=lambda: datetime.now(timezone.utc))
     roles = {"national": (Role.national, None), "commissioner_own": (Role.commissioner, icb),
              "provider_own": (Role.provider, trust), "provider_other": (Role.provider, other_trust),
              "revoked": (Role.provider, trust)}
-    keys, key_ids = {}, {}
-    for label, (role, org) in roles.items():
-        record, keys[label] = store.create(role, org, name=label)
-        key_ids[label] = record.key_id
+    keys, key_ids = create_keys(home, roles, clock=lambda: datetime.now(timezone.utc))
     server = ServerThread(home, api_rate_limit=0)
     with server:
         yield Site(home, f"http://127.0.0.1:{server.port}", db, keys, key_ids, latest, trust, icb, other_trust,
