@@ -132,7 +132,8 @@ class Settings:
     @property
     def duckdb_memory_limit(self) -> str:
         """OVERSIGHT_DUCKDB_MEMORY_LIMIT (default 2GB): DuckDB spills to disk beyond it instead of taking 80% of the
-        machine's memory, its own default — so that a whole history's build stays under 4 GB of peak memory."""
+        machine's memory, its own default. It bounds DuckDB's buffers, not the process: dbt's build of England's whole
+        history peaked at 4.4 GB resident with it (the bare SQL baseline, without it, at 9.4 GB)."""
         return os.environ.get("OVERSIGHT_DUCKDB_MEMORY_LIMIT") or DUCKDB_MEMORY_LIMIT
 
     @property
