@@ -1,4 +1,5 @@
-"""Run SQL (with the project's macros) through real dbt on DuckDB and return its rows: `dbt show --inline`."""
+"""Real dbt on DuckDB for the model tests: run a dbt command in a home (`run_dbt`), or run SQL with the project's
+macros and return its rows (`dbt show --inline`)."""
 import json
 import os
 import subprocess
@@ -21,3 +22,12 @@ def dbt_show(inline: str, home: Path, seeds: tuple[str, ...] = ()) -> list[dict]
                            "--inline", inline], capture_output=True, text=True, env=env, cwd=DBT_PROJECT, timeout=300)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     return json.loads(proc.stdout[proc.stdout.index("{"):])["show"]
+
+
+def run_dbt(home: Path, *args: str) -> None:
+    """`dbt ARGS` on the project with OVERSIGHT_HOME=home; fails the test with dbt's output if dbt fails."""
+    env = dict(os.environ, OVERSIGHT_HOME=str(home), DBT_SEND_ANONYMOUS_USAGE_STATS="False")
+    dbt = str(Path(sys.executable).parent / "dbt")
+    proc = subprocess.run([dbt, *args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT)],
+                          capture_output=True, text=True, env=env, cwd=DBT_PROJECT, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]

@@ -6,16 +6,14 @@ The real dbt models run on DuckDB over a hand-made `int_failure_scale_inputs` (w
 methodology seeds loaded by dbt: nothing about the rules is re-implemented here, only the expected outcomes.
 """
 import json
-import os
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
-DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
+from tests.models.dbt_show import run_dbt
+
 PERIOD = date(2025, 12, 31)
 MODELS = ["int_failure_scale_scenarios", "int_failure_scale_evaluated", "int_failure_scale_criteria",
           "int_economy_stress", "int_failure_scale_systemic_criteria", "int_failure_scale_levels",
@@ -156,18 +154,10 @@ COLUMNS = """methodology_version varchar, trust_code varchar, period date, perio
     sickness_age_months integer, sickness_fte_days_lost double, sickness_fte_days_available double"""
 
 
-def _dbt(home: Path, *args: str) -> None:
-    env = dict(os.environ, OVERSIGHT_HOME=str(home), DBT_SEND_ANONYMOUS_USAGE_STATS="False")
-    dbt = str(Path(sys.executable).parent / "dbt")
-    proc = subprocess.run([dbt, *args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT)],
-                          capture_output=True, text=True, env=env, cwd=DBT_PROJECT, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-
-
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
-    _dbt(home, "seed", "--select", *SEEDS)
+    run_dbt(home, "seed", "--select", *SEEDS)
     rows = _input_rows()
     trust_months = sorted({(r[1], r[2], r[4], r[5]) for r in rows})
     with duckdb.connect(str(home / "warehouse.duckdb")) as db:
@@ -178,7 +168,7 @@ def warehouse(tmp_path_factory):
         db.execute("create table intermediate.int_trust_months (trust_code varchar, period date, icb_code varchar, "
                    "restated_trust_code varchar)")
         db.executemany("insert into intermediate.int_trust_months values (?, ?, ?, ?)", trust_months)
-    _dbt(home, "run", "--select", *MODELS)
+    run_dbt(home, "run", "--select", *MODELS)
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as db:
         scale = db.execute("select trust_code, period, level, level_name, criteria, consequence, methodology_version, "
                            "assessment_complete, missing_inputs from marts.fct_trust_failure_scale").fetchall()

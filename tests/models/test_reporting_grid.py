@@ -5,30 +5,20 @@ by the run's as-at date, and holds at most `report_months_max` months, counted b
 
 The real model runs on DuckDB over hand-made tables in place of the staging models (and the rating events) it reads.
 """
-import os
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
-DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
+from tests.models.dbt_show import run_dbt
+
 AS_AT = date(2026, 11, 15)
-
-
-def _dbt(home: Path, *args: str) -> None:
-    env = dict(os.environ, OVERSIGHT_HOME=str(home), DBT_SEND_ANONYMOUS_USAGE_STATS="False")
-    dbt = str(Path(sys.executable).parent / "dbt")
-    proc = subprocess.run([dbt, *args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT)],
-                          capture_output=True, text=True, env=env, cwd=DBT_PROJECT, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
 
 
 def _month_ends(home: Path, months_max: int | None = None) -> list[date]:
     variables = f"{{as_at: {AS_AT.isoformat()}" + (f", report_months_max: {months_max}" if months_max else "") + "}"
-    _dbt(home, "run", "--select", "int_reporting_months", "--vars", variables)
+    run_dbt(home, "run", "--select", "int_reporting_months", "--vars", variables)
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as db:
         return [r[0] for r in db.execute("select month_end from intermediate.int_reporting_months order by 1").fetchall()]
 
