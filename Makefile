@@ -45,8 +45,8 @@ test: setup browser  ## the whole test suite but the Spark build (make test-spar
 test-spark: setup-spark  ## the pipeline on Spark and on DuckDB: the published snapshots compared table by table
 	$(BIN)/python -m pytest -q -m spark
 
-bench: setup bench-tools  ## speed and memory against baselines beside them (bench/results.json, the README's tables), and the heavier reliability runs
-	$(BIN)/python -m bench
+bench: setup bench-tools  ## speed and memory against baselines beside them (bench/results.json, the README's tables), and the heavier reliability runs (BENCH_HOME=dir: resume a bench that stopped there)
+	$(BIN)/python -m bench $(if $(BENCH_HOME),--home $(BENCH_HOME))
 	OVERSIGHT_RELIABILITY_FULL=1 OVERSIGHT_RELIABILITY_PUBLISHES=20 $(BIN)/python -m pytest -q tests/reliability
 	$(BIN)/python -m bench.crash_sweep
 	$(BIN)/python -m bench.reliability_table --readme

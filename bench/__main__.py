@@ -3,6 +3,8 @@
     python -m bench                 # the full workloads: national England with its whole history, then 2×, 5×, 10×
     python -m bench --quick         # the same steps on a small England with a year of history (a few minutes)
     python -m bench --sizes 1,2     # which multiples of England the growth curve runs
+    python -m bench --growth full   # the growth curve on the whole history too (many hours on 2 cores)
+    python -m bench --home DIR      # resume: steps already measured in DIR (DIR/steps.json) are not run again
 
 Each step runs in its own process so its peak RSS is its own. Writes bench/results.json (the figures the README names,
 with the date, workload, commit and machine), bench/results.md (the tables), and the README's tables between the
@@ -57,6 +59,30 @@ class Workload:
 FULL = Workload("national, whole history (every monthly release since 2014, the workforce series from 2009, every "
                 "TAC year, social-care locations)", "national", ("--all-months", "--with-social-care"))
 QUICK = Workload("small, a year of history (quick mode)", "small", ("--months", "12", "--workforce-from", "2025"))
+# The growth curve's default: national England with three monthly releases (the CQC history back to 2014 still sets the
+# reporting grid). The whole history at 10× England is a day's work on 2 cores: `--growth full` runs it.
+GROWTH = Workload("national, three monthly releases and the workforce series from 2025", "national",
+                  ("--months", "3", "--workforce-from", "2025"))
+
+
+class StepFailed(RuntimeError):
+    """A bench step's process failed: its command and the end of its output."""
+
+
+class Steps:
+    """Each step's figures, kept in the bench's folder as they are measured (`steps.json`): a bench that stops —
+    killed, out of memory, out of time — resumes with `--home` where it stopped instead of starting again."""
+
+    def __init__(self, root: Path):
+        self.path = root / "steps.json"
+        self.done = json.loads(self.path.read_text()) if self.path.exists() else {}
+
+    def measure(self, name: str, step: callable) -> dict:
+        if name not in self.done:
+            self.done[name] = step()
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_text(json.dumps(self.done, indent=2))
+        return self.done[name]
 
 
 def timed(argv: list[str], env: dict, keep_stdout: bool = False) -> dict:
@@ -64,7 +90,8 @@ def timed(argv: list[str], env: dict, keep_stdout: bool = False) -> dict:
     proc = subprocess.run([sys.executable, "-c", WRAPPER, *argv], env=env, capture_output=True, text=True)
     outcome = json.loads(proc.stdout.strip().splitlines()[-1])
     if outcome["rc"] != 0:
-        sys.exit(f"bench step failed: {' '.join(argv)}\n{outcome['stdout'][-3000:]}\n{outcome['stderr']}")
+        raise StepFailed(f"bench step failed (exit {outcome['rc']}, peak {outcome['peak_rss_mb']:.0f} MB): "
+                         f"{' '.join(argv)}\n{outcome['stdout'][-3000:]}\n{outcome['stderr']}")
     figures = {"seconds": round(outcome["seconds"], 2), "peak_rss_mb": round(outcome["peak_rss_mb"], 1)}
     return {**figures, "stdout": outcome["stdout"]} if keep_stdout else figures
 
@@ -87,8 +114,11 @@ def hold_back_last_sickness_release(feeds: Path) -> callable:
     return lambda: index_path.write_text(json.dumps(index))
 
 
-def pipeline(home: Path, env: dict, workload: Workload, quick: bool) -> dict:
-    """First run, the transforms' baseline beside it, a no-op re-run and a new month of one feed, in one home."""
+def pipeline(home: Path, env: dict, workload: Workload) -> dict:
+    """First run, the transforms' baseline beside it, a no-op re-run and a new month of one feed, in one home (a new
+    one: the steps follow each other's state)."""
+    import shutil
+    shutil.rmtree(home, ignore_errors=True)
     feeds = home / "feeds"
     figures = {"simulate": timed(workload.argv(feeds), env)}
     put_back = hold_back_last_sickness_release(feeds)
@@ -121,19 +151,21 @@ def _same_marts(home: Path, counts: dict[str, int]) -> None:
                     sys.exit(f"the baseline's {mart} has {rows} rows, the pipeline's {ours}: not the same work")
 
 
-def growth(root: Path, env: dict, workload: Workload, sizes: list[int]) -> list[dict]:
-    """The first run of the workload at each multiple of England, each in a new home, with the work it did — 1×
-    again too, after the runs above, so that no point carries a cost paid once (dbt parsing a changed project)."""
-    points = []
-    for size in sizes:
-        home = root / f"growth-x{size}"
+def growth_point(root: Path, env: dict, workload: Workload, size: int) -> dict:
+    """The first run of the workload at `size` times England, in a new home, with the work it did. A run that fails
+    (out of memory, say) is a point of the curve too: its size, how far it got, and why."""
+    import shutil
+    home = root / f"growth-x{size}"
+    shutil.rmtree(home, ignore_errors=True)
+    try:
         timed(workload.argv(home / "feeds", size), env)
         mirror = {**env, "OVERSIGHT_HOME": str(home), "OVERSIGHT_FEEDS_URL": (home / "feeds").as_uri()}
         run = run_figures(timed([*OVERSIGHT, "run", "--as-at", AS_AT], mirror, keep_stdout=True))
-        points.append({"size": size, "seconds": run["seconds"], "peak_rss_mb": run["peak_rss_mb"],
-                       "releases": run["releases_stored"], "rows": run["rows_stored"],
-                       "seconds_per_million_rows": round(run["seconds"] / max(run["rows_stored"], 1) * 1e6, 2)})
-    return points
+    except StepFailed as failed:
+        return {"size": size, "failed": str(failed)[-1500:]}
+    return {"size": size, "seconds": run["seconds"], "peak_rss_mb": run["peak_rss_mb"],
+            "releases": run["releases_stored"], "rows": run["rows_stored"],
+            "seconds_per_million_rows": round(run["seconds"] / max(run["rows_stored"], 1) * 1e6, 2)}
 
 
 def api_export(home: Path, env: dict) -> dict:
@@ -173,33 +205,45 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="a small England and a year: minutes, for development")
     parser.add_argument("--sizes", default=None, help="multiples of England for the growth curve (default 1,2,5,10; "
                                                       "quick: 1,2)")
-    parser.add_argument("--home", type=Path, default=None, help="where the runs happen (default: a new temp dir)")
+    parser.add_argument("--home", type=Path, default=None, help="where the runs happen (default: a new temp dir); "
+                        "steps already measured there (steps.json) are kept, not run again")
+    parser.add_argument("--growth", choices=["light", "full"], default="light",
+                        help="the growth curve's workload: national with three months (default), or the whole "
+                             "history (full mode only; many hours)")
     parser.add_argument("--readme", action="store_true", help="write the README's tables from a quick run too "
                                                               "(they say which workload they measured)")
     args = parser.parse_args(argv)
     workload = QUICK if args.quick else FULL
+    growth_workload = QUICK if args.quick else FULL if args.growth == "full" else GROWTH
     sizes = [int(s) for s in (args.sizes or ("1,2" if args.quick else "1,2,5,10")).split(",")]
-    root = args.home or Path(tempfile.mkdtemp(prefix="oversight-bench-"))
+    root = (args.home or Path(tempfile.mkdtemp(prefix="oversight-bench-"))).resolve()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OVERSIGHT_")}
     home = root / "x1"
     started = datetime.now(timezone.utc)
-    steps = pipeline(home, env, workload, args.quick)
+    done = Steps(root)
+    if done.done.get("workload", workload.name) != workload.name:
+        sys.exit(f"{root} holds a bench of another workload ({done.done['workload']}): give a new --home")
+    done.measure("workload", lambda: workload.name)
+    steps = done.measure("pipeline", lambda: pipeline(home, env, workload))
     from bench.staff_group_ingest import run as staff_group_ingest
-    ingest = staff_group_ingest(root / "ingest", env, quick=args.quick)
+    ingest = done.measure("ingest", lambda: staff_group_ingest(root / "ingest", env, quick=args.quick))
     from bench.api_load import run as api_load
-    load = api_load(home, env, seconds=3 if args.quick else 10, rounds_run=1 if args.quick else 3)
-    export = api_export(home, env)
-    points = growth(root, env, workload, sizes)
+    load = done.measure("api_load", lambda: api_load(home, env, seconds=3 if args.quick else 10,
+                                                     rounds_run=1 if args.quick else 3))
+    export = done.measure("export", lambda: api_export(home, env))
+    points = [done.measure(f"growth {growth_workload.name} x{size}",
+                           lambda size=size: growth_point(root, env, growth_workload, size)) for size in sizes]
     first, baseline = steps["first_run"], steps["baseline"]
     results = {
         "date": started.date().isoformat(), "workload": workload.name, "scale": workload.scale, "quick": args.quick,
+        "growth_workload": growth_workload.name,
         "commit": commit(),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
         "pipeline_s": first["seconds"], "pipeline_baseline_s": baseline["seconds"],
         "pipeline_ratio": round(first["seconds"] / baseline["seconds"], 2),
         "incremental_s": steps["one_new_month"]["seconds"], "noop_s": steps["noop_run"]["seconds"],
         "peak_rss_mb": first["peak_rss_mb"],
-        "peak_rss_mb_10x": next((p["peak_rss_mb"] for p in points if p["size"] == 10), None),
+        "peak_rss_mb_10x": next((p.get("peak_rss_mb") for p in points if p["size"] == 10), None),
         "ingest_ratio_vs_pandas": round(ingest["ours"]["seconds"] / ingest["pandas"]["seconds"], 2),
         "ingest_ratio_vs_duckdb": round(ingest["ours"]["seconds"] / ingest["duckdb"]["seconds"], 2),
         "api_p50_ms": load["failure_scale_list"]["p50_ms"], "api_p99_ms": load["failure_scale_list"]["p99_ms"],
@@ -214,7 +258,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.quick:   # issue 13's figures: v1 and v2 against the planted condition, the economy link planted and
         # not, level 5 by duration, the what-if at national scale (bench/methodology.py, its own national runs)
         from bench.methodology import RESULTS as METHODOLOGY
-        timed([sys.executable, "-m", "bench.methodology"], env)
+        done.measure("methodology", lambda: timed([sys.executable, "-m", "bench.methodology"], env))
         results["methodology"] = json.loads(METHODOLOGY.read_text())
     results["targets"] = targets(results)
     tables = markdown(results)
@@ -233,11 +277,15 @@ def main(argv: list[str] | None = None) -> None:
 
 def targets(r: dict) -> dict:
     """Issue 15's targets, each met or not, as measured."""
-    linear = [p["seconds_per_million_rows"] for p in r["growth"]]
+    linear = [p.get("seconds_per_million_rows") for p in r["growth"]]
+    failed_at_10x = any(p["size"] == 10 and "failed" in p for p in r["growth"])
     return {
         "pipeline_within_2x_of_baseline": r["pipeline_ratio"] <= 2,
-        "peak_under_4gb_at_10x": None if r["peak_rss_mb_10x"] is None else r["peak_rss_mb_10x"] < 4096,
-        "cost_no_faster_than_work": all(later <= earlier * 1.25 for earlier, later in zip(linear, linear[1:])),
+        # a 10× run that failed (out of memory, say) missed it; none run is not measured
+        "peak_under_4gb_at_10x": False if failed_at_10x else None if r["peak_rss_mb_10x"] is None
+        else r["peak_rss_mb_10x"] < 4096,
+        "cost_no_faster_than_work": None not in linear and all(later <= earlier * 1.25
+                                                               for earlier, later in zip(linear, linear[1:])),
         "new_month_under_30s": r["incremental_s"] < 30,
         "noop_under_10s": r["noop_s"] < 10,
         "ingest_faster_than_pandas": r["ingest_ratio_vs_pandas"] < 1,
@@ -281,17 +329,25 @@ def markdown(r: dict) -> str:
         f"| `GET /api/v1/failure-scale?format=csv` ({r['export']['bytes'] / 1024:,.0f} KB), one client | "
         f"{r['export_mb_s']} MB/s | | |",
         "",
-        "How cost grows with the work (the first run of the same workload at N times England's organisations):",
+        f"How cost grows with the work (the first run of one workload — {r['growth_workload']} — at N times "
+        "England's organisations):",
         "",
         "| England × | releases | rows stored | wall time | peak memory | seconds per million rows |",
         "|---|---|---|---|---|---|",
-        *[f"| {p['size']}× | {p['releases']} | {p['rows']:,} | {p['seconds']} s | {p['peak_rss_mb']:.0f} MB | "
-          f"{p['seconds_per_million_rows']} |" for p in r["growth"]],
+        *[growth_row(p) for p in r["growth"]],
         "",
         "Targets (issue 15): " + "; ".join(f"{name.replace('_', ' ')}: {yes[met]}"
                                            for name, met in r["targets"].items()) + ".",
     ]
     return "\n".join(lines) + "\n"
+
+
+def growth_row(p: dict) -> str:
+    if "failed" in p:
+        last = [line for line in p["failed"].splitlines() if line.strip()][-1:] or ["(no output)"]
+        return f"| {p['size']}× | failed | | | | `{last[0][:160]}` |"
+    return (f"| {p['size']}× | {p['releases']} | {p['rows']:,} | {p['seconds']} s | {p['peak_rss_mb']:.0f} MB | "
+            f"{p['seconds_per_million_rows']} |")
 
 
 def update_readme(tables: str) -> None:

@@ -37,6 +37,23 @@ def test_no_10x_run_is_not_run_rather_than_met():
     assert bench.targets(_results(peak_rss_mb_10x=None))["peak_under_4gb_at_10x"] is None
 
 
+def test_a_failed_growth_point_misses_its_targets_and_shows_why():
+    failed = {"size": 10, "failed": "bench step failed (exit -9, peak 5120 MB): oversight run\nKilled"}
+    judged = bench.targets(_results(peak_rss_mb_10x=None, growth=[*_results()["growth"], failed]))
+    assert judged["peak_under_4gb_at_10x"] is False and judged["cost_no_faster_than_work"] is False
+    assert bench.growth_row(failed) == "| 10× | failed | | | | `Killed` |"
+
+
+def test_a_bench_resumes_the_steps_it_measured(tmp_path):
+    ran = []
+    first = bench.Steps(tmp_path)
+    assert first.measure("pipeline", lambda: ran.append(1) or {"seconds": 1.0}) == {"seconds": 1.0}
+    again = bench.Steps(tmp_path)     # a new process after the bench stopped
+    assert again.measure("pipeline", lambda: ran.append(2) or {"seconds": 2.0}) == {"seconds": 1.0}
+    assert again.measure("export", lambda: ran.append(3) or {"mb_s": 5}) == {"mb_s": 5}
+    assert ran == [1, 3]
+
+
 def test_the_readme_tables_go_between_the_markers(tmp_path, monkeypatch):
     readme = tmp_path / "README.md"
     readme.write_text("# Title\nbefore\n<!-- bench:start (written by make bench) -->\nold table\n<!-- bench:end -->\n"
