@@ -28,7 +28,11 @@ DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 
 def compile_models(home: Path, env: dict, as_at: str) -> list[dict]:
     """Every model's compiled SQL and materialisation, in an order where each comes after what it reads."""
-    target = Path(tempfile.mkdtemp(prefix="baseline-target-"))
+    with tempfile.TemporaryDirectory(prefix="baseline-target-") as folder:
+        return _compile(home, env, as_at, Path(folder))
+
+
+def _compile(home: Path, env: dict, as_at: str, target: Path) -> list[dict]:
     dbt_env = {**env, "OVERSIGHT_HOME": str(home), "DBT_TARGET_PATH": str(target), "DBT_LOG_PATH": str(target)}
     compiled = subprocess.run([str(Path(sys.executable).parent / "dbt"), "compile", "--target", "duckdb",
                                "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
@@ -46,8 +50,12 @@ def compile_models(home: Path, env: dict, as_at: str) -> list[dict]:
 
 def build(home: Path, models: list[dict], seeds_from: Path) -> dict:
     """Run the compiled models in a fresh DuckDB file named like the pipeline's (so the compiled relation names
-    resolve); returns the seconds the models took and each mart's row count."""
-    folder = Path(tempfile.mkdtemp(prefix="baseline-"))
+    resolve), removed afterwards; returns the seconds the models took and each mart's row count."""
+    with tempfile.TemporaryDirectory(prefix="baseline-") as folder:
+        return _build(models, seeds_from, Path(folder))
+
+
+def _build(models: list[dict], seeds_from: Path, folder: Path) -> dict:
     with duckdb.connect(str(folder / "warehouse.duckdb")) as db:
         db.execute(f"ATTACH '{seeds_from}' AS pipeline (READ_ONLY)")
         for schema in {"methodology"} | {m["schema"] for m in models}:

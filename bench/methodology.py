@@ -85,8 +85,7 @@ def economy_link(home: Path) -> dict:
         # the latest version, in the months the link can be measured: the grid reaches back to 2014, before the
         # finance returns and sickness figures that classify economies existed (as tests/analysis reads it)
         rows = db.execute("SELECT period, or_ci_low, or_ci_high, methodology_version FROM rpt_economy_trust_link "
-                          "WHERE methodology_version = 'v2' AND n_failing_in_failing + n_failing_in_other "
-                          "+ n_ok_in_failing + n_ok_in_other > 0").fetchall()
+                          "WHERE methodology_version = 'v2' AND estimable").fetchall()
     return {"months": len(rows), "version": rows[0][3] if rows else None,
             "ci_above_one": sum(1 for _, low, _, _ in rows if low is not None and low > 1),
             "ci_contains_one": sum(1 for _, low, high, _ in rows if low is not None and low <= 1 <= high)}

@@ -9,7 +9,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from bench.__main__ import timed
+from bench.__main__ import StepFailed, timed
 
 INGEST = """
 import sys, pyarrow.parquet as pq
@@ -18,13 +18,15 @@ from orchestration.feeds.workforce.staff_group import parse_staff_group
 result = parse_staff_group(open(sys.argv[1], "rb").read(), sys.argv[1], as_at=date(2026, 12, 1))
 assert result.accepted, result.report()["errors"][:3]
 pq.write_table(result.valid, sys.argv[2])
-print(result.rows)
 """
 # The same, then the release's Great Expectations suite on the parsed rows, as the ingestion asset runs it.
 INGEST_AND_SUITE = INGEST + """
 from expectations.registry import FEED_SUITES, SuiteContext, validate
 outcome = validate(result.valid, FEED_SUITES["workforce-staff-group"], SuiteContext(published_on=date(2026, 10, 1)))
 assert not outcome.blocking, outcome.summary()
+"""
+DONE = """
+print(result.rows)   # the last line: a process that stopped early (see `_side`) prints no count
 """
 PANDAS = """
 import sys, zipfile, pandas as pd
@@ -57,13 +59,27 @@ def run(out: Path, env: dict, quick: bool = False) -> dict:
     with zipfile.ZipFile(path) as archive:
         member = archive.infolist()[0]
         csv = Path(archive.extract(member, out / "unzipped"))
-    ours = timed([sys.executable, "-c", INGEST, str(path), str(out / "staff_group.parquet")], env)
-    with_suite = timed([sys.executable, "-c", INGEST_AND_SUITE, str(path), str(out / "staff_group.parquet")], env)
-    pandas = timed([sys.executable, "-c", PANDAS, str(path)], env)
-    duck = timed([sys.executable, "-c", DUCKDB, str(csv)], env)
+    parquet = str(out / "staff_group.parquet")
+    ours = _side(out, "ours", INGEST + DONE, [str(path), parquet], env, rows)
+    with_suite = _side(out, "ours_then_gx_suite", INGEST_AND_SUITE + DONE, [str(path), parquet], env, rows)
+    pandas = _side(out, "pandas", PANDAS, [str(path)], env, rows)
+    duck = _side(out, "duckdb", DUCKDB, [str(csv)], env, rows)
     return {"rows": rows, "zip_mb": round(path.stat().st_size / 2**20, 1),
             "csv_mb": round(member.file_size / 2**20, 1),
             "ours": ours, "ours_then_gx_suite": with_suite, "pandas": pandas, "duckdb": duck}
+
+
+def _side(out: Path, name: str, code: str, args: list[str], env: dict, rows: int) -> dict:
+    """One side in a process of its own, run from a script file, not `python -c`: under `-c` pyspark (which GX
+    imports) takes the process for doctests and exits 0 at the import — a side that stopped there would be timed
+    as done. Its last line must be the rows it read."""
+    script = out / f"bench_side_{name}.py"   # not pandas.py: the script's folder comes first on sys.path
+    script.write_text(code)
+    figures = timed([sys.executable, str(script), *args], env, keep_stdout=True)
+    said = figures.pop("stdout").strip().splitlines()
+    if said[-1:] != [str(rows)]:
+        raise StepFailed(f"bench side {name} read {said[-1:] or 'nothing'}, not the release's {rows} rows")
+    return figures
 
 
 if __name__ == "__main__":

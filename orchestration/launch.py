@@ -137,8 +137,30 @@ def unpublished_sources(settings: Settings, published_sources: dict) -> set[dg.A
             if published_sources.get(kind) != hashes and kind in FEEDS}
 
 
+def sqlite_synchronous(mode: str) -> None:
+    """Every SQLite connection this process opens through SQLAlchemy — the local Dagster instance's — with `PRAGMA
+    synchronous=<mode>` (Settings.dagster_sqlite_synchronous says why)."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    _SQLITE_SYNCHRONOUS["mode"] = mode
+    if not event.contains(Engine, "connect", _on_sqlite_connect):
+        event.listen(Engine, "connect", _on_sqlite_connect)
+
+
+_SQLITE_SYNCHRONOUS = {"mode": "FULL"}
+
+
+def _on_sqlite_connect(connection, _record) -> None:
+    import sqlite3
+    if isinstance(connection, sqlite3.Connection):
+        connection.execute(f"PRAGMA synchronous={_SQLITE_SYNCHRONOUS['mode']}")
+
+
 def run(settings: Settings, as_at: date) -> int:
     from orchestration.definitions import REFRESH_JOB, build, defs, reference_files
+
+    sqlite_synchronous(settings.dagster_sqlite_synchronous)
 
     started = datetime.now(timezone.utc)
     log_path = settings.home / "logs" / f"run-{started:%Y%m%dT%H%M%S}.log"

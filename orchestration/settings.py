@@ -141,6 +141,20 @@ class Settings:
         """OVERSIGHT_DUCKDB_THREADS (default 2, this machine's cores): DuckDB's threads in each connection."""
         return int(os.environ.get("OVERSIGHT_DUCKDB_THREADS") or DUCKDB_THREADS)
 
+    @property
+    def dagster_sqlite_synchronous(self) -> str:
+        """OVERSIGHT_DAGSTER_SQLITE_SYNC (default OFF; NORMAL or FULL, SQLite's own default): how the local Dagster
+        instance's SQLite files wait for the disk. Dagster commits every event on its own (a no-op run writes
+        hundreds), and waiting for each to reach the disk was a third of a no-op's time on a loaded machine. OFF is
+        safe against the process being killed (the operating system still writes what was committed); a power cut or
+        an operating-system crash can damage the instance's run history (SQLite's own warning), never the stored
+        releases or the published snapshot, which are the pipeline's own files. A Dagster on Postgres (README,
+        beyond one machine) is not affected."""
+        value = (os.environ.get("OVERSIGHT_DAGSTER_SQLITE_SYNC") or "OFF").upper()
+        if value not in ("OFF", "NORMAL", "FULL"):
+            raise ValueError(f"OVERSIGHT_DAGSTER_SQLITE_SYNC={value!r}: expected OFF, NORMAL or FULL")
+        return value
+
     def duckdb_config(self) -> dict[str, str | int]:
         """The configuration every DuckDB connection of the pipeline opens with (`duckdb.connect(config=...)`)."""
         return {"memory_limit": self.duckdb_memory_limit, "threads": self.duckdb_threads}

@@ -7,10 +7,11 @@ from api.responses import Row, Served
 
 
 class LinkRow(Row):
-    """One reporting month's 2×2 table and its statistics (95% CIs; 0.5 continuity correction on a zero cell)."""
+    """One reporting month's 2×2 table and its statistics (95% CIs; 0.5 continuity correction on a zero cell). A
+    table with an empty row or column is not estimable: its ratios and intervals are null."""
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
         "period": "2026-10-31", "n_failing_in_failing": 3, "n_failing_in_other": 2, "n_ok_in_failing": 4,
-        "n_ok_in_other": 5, "relative_risk": 1.71, "rr_ci_low": 0.41, "rr_ci_high": 7.2, "odds_ratio": 1.88,
+        "n_ok_in_other": 5, "estimable": True, "relative_risk": 1.71, "rr_ci_low": 0.41, "rr_ci_high": 7.2, "odds_ratio": 1.88,
         "or_ci_low": 0.23, "or_ci_high": 15.2, "fisher_p": 1.0, "share_failing_in_failing_economies": 0.6,
         "n_unclassified": 0, "methodology_version": "v1"}]})
     period: date
@@ -18,6 +19,10 @@ class LinkRow(Row):
     n_failing_in_other: int
     n_ok_in_failing: int
     n_ok_in_other: int
+    estimable: bool = Field(
+        description="false when the table has an empty row or column (no trust classified; none failing, or all; "
+                    "no economy — or trust, for finance — failing, or all): nothing can be said of a link that month, "
+                    "and the ratios and their intervals are null rather than a 1 that would read as no link")
     relative_risk: float | None
     rr_ci_low: float | None
     rr_ci_high: float | None

@@ -189,19 +189,26 @@ def _counts_over_time(ctx: Context) -> Listing:
 def _link_chart(chart_id: str, title: str, rows: list[dict], what: str) -> Chart:
     periods = [month(r["period"]) for r in rows]
     latest = rows[-1] if rows else None
-    if latest and latest["odds_ratio"] is not None:
+    measured = sum(1 for r in rows if r["estimable"])
+    if latest and not latest["estimable"]:
+        summary = (f"{what}, month by month from {periods[0]} to {periods[-1]}. In {periods[-1]} no odds ratio can "
+                   "be estimated: the table has an empty row or column (no trust classified, or none — or all — "
+                   f"failing on one side). {measured} of {len(rows)} months can be estimated.")
+    elif latest and latest["odds_ratio"] is not None:
         lo, hi = latest["or_ci_low"], latest["or_ci_high"]
         verdict = ("above 1: an association" if lo is not None and lo > 1 else
                    "below 1: an inverse association" if hi is not None and hi < 1 else "containing 1: no clear association")
         summary = (f"{what}, month by month from {periods[0]} to {periods[-1]}. In {periods[-1]} the odds ratio was "
                    f"{latest['odds_ratio']:.2f} (95% confidence interval {charts._fmt(lo)} to {charts._fmt(hi)}, "
-                   f"{verdict}); Fisher's exact p = {charts._fmt(latest['fisher_p'])}.")
+                   f"{verdict}); Fisher's exact p = {charts._fmt(latest['fisher_p'])}. {measured} of {len(rows)} "
+                   "months can be estimated (the others have an empty row or column).")
     else:
         summary = f"{what}: no months with a table yet."
-    columns = ["period", "failing in failing", "failing in other", "ok in failing", "ok in other", "relative risk",
+    columns = ["period", "failing in failing", "failing in other", "ok in failing", "ok in other", "estimable",
+               "relative risk",
                "RR CI low", "RR CI high", "odds ratio", "OR CI low", "OR CI high", "Fisher p", "share", "unclassified"]
     keys = ["period", "n_failing_in_failing", "n_failing_in_other", "n_ok_in_failing", "n_ok_in_other",
-            "relative_risk", "rr_ci_low", "rr_ci_high", "odds_ratio", "or_ci_low", "or_ci_high", "fisher_p",
+            "estimable", "relative_risk", "rr_ci_low", "rr_ci_high", "odds_ratio", "or_ci_low", "or_ci_high", "fisher_p",
             "share_failing_in_failing_economies", "n_unclassified"]
     table = [[_round(r[k]) for k in keys] for r in rows]
     svg = charts.intervals(chart_id, periods, [r["odds_ratio"] for r in rows], [r["or_ci_low"] for r in rows],

@@ -8,6 +8,9 @@
   confidence intervals (Katz and Woolf; a 0.5 continuity correction on every cell when any cell is zero), Fisher's
   exact two-sided p-value (the tables with the same margins no more likely than the one observed, as SciPy sums
   them), and the share of failing trusts that sit in failing economies. Checked against SciPy in tests/models.
+  A table with an empty row or column (no trust classified; none failing, or all; no economy failing, or all) says
+  nothing about a link: `estimable` is false and the ratios and their intervals are NULL, as SciPy's are NaN, not
+  the 1 the correction alone would give (which would read as "no link" where nothing was measured).
 -#}
 {% macro link_statistics(counts, keys=['period']) %}
 {%- set z = var('link_ci_z') -%}
@@ -17,6 +20,7 @@ with counts as (
         a + b + c + d as n,
         a + b as failing_trusts,
         a + c as trusts_in_failing_economies,
+        a + b > 0 and c + d > 0 and a + c > 0 and b + d > 0 as estimable,
         -- a double, not a decimal literal: Spark would carry decimals (six places) through every ratio below
         case when a = 0 or b = 0 or c = 0 or d = 0 then cast(0.5 as double) else cast(0 as double) end as correction
     from {{ counts }}
@@ -82,16 +86,18 @@ fisher as (
     group by {{ _link_keys(keys) }}
 ),
 
+-- an empty row or column: no ratio (NULL cells make every estimate below NULL)
 corrected as (
     select
-        {{ _link_keys(keys) }}, a, b, c, d,
-        a + correction as ca, b + correction as cb, c + correction as cc, d + correction as cd
+        {{ _link_keys(keys) }}, a, b, c, d, estimable,
+        case when estimable then a + correction end as ca, case when estimable then b + correction end as cb,
+        case when estimable then c + correction end as cc, case when estimable then d + correction end as cd
     from counts
 ),
 
 estimates as (
     select
-        {{ _link_keys(keys) }}, a, b, c, d,
+        {{ _link_keys(keys) }}, a, b, c, d, estimable,
         (ca / (ca + cc)) / (cb / (cb + cd)) as relative_risk,
         sqrt(1.0 / ca - 1.0 / (ca + cc) + 1.0 / cb - 1.0 / (cb + cd)) as log_rr_se,
         (ca * cd) / (cb * cc) as odds_ratio,
@@ -105,6 +111,7 @@ select
     estimates.b as n_failing_in_other,
     estimates.c as n_ok_in_failing,
     estimates.d as n_ok_in_other,
+    estimates.estimable,
     estimates.relative_risk,
     exp(ln(estimates.relative_risk) - {{ z }} * estimates.log_rr_se) as rr_ci_low,
     exp(ln(estimates.relative_risk) + {{ z }} * estimates.log_rr_se) as rr_ci_high,

@@ -81,9 +81,13 @@ def ingestion_events(context, outcomes: list[pipeline.Outcome], run: pipeline.Ru
     and an observation per release unchanged; for a current file, one materialisation either way (its data version
     the file's SHA-256, so an unchanged file is seen as such, and the refresh run goes on). Then one check result for
     the suite, and a failure naming every file refused — after the others were stored."""
+    unchanged = []
     for outcome in outcomes:
         record(outcome, run)
-        context.log.info(OUTCOME_PREFIX + outcome.summary())
+        if outcome.status == "unchanged" and not isinstance(feed, CurrentFile):
+            unchanged.append(outcome.partition)   # one line for them all: each line is an event Dagster stores
+        else:
+            context.log.info(OUTCOME_PREFIX + outcome.summary())
         if isinstance(feed, CurrentFile):
             continue
         if outcome.status == "stored":
@@ -92,6 +96,8 @@ def ingestion_events(context, outcomes: list[pipeline.Outcome], run: pipeline.Ru
         elif outcome.status == "unchanged":
             context.log_event(dg.AssetObservation(asset_key=asset_key(feed), partition=outcome.partition,
                                                   metadata={"status": "unchanged", "sha256": outcome.sha256}))
+    if unchanged:
+        context.log.info(OUTCOME_PREFIX + pipeline.unchanged_summary(feed, unchanged))
     validations = [o.validation for o in outcomes if o.validation is not None]
     failed = [f for v in validations for f in v.failed]
     blocking = any(v.blocking for v in validations)

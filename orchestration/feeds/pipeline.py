@@ -125,6 +125,13 @@ class Outcome:
         return f"{what}: stored {self.rows_valid} of {self.rows} rows{quarantined}{counts}{rebased}"
 
 
+def unchanged_summary(feed: Feed, partitions: list[str]) -> str:
+    """One line for a person for the releases of a series found as stored (a no-op run lists hundreds)."""
+    span = partitions[0] if len(partitions) == 1 else f"{min(partitions)} … {max(partitions)}"
+    return f"{feed.kind}: {len(partitions)} release{'s' if len(partitions) > 1 else ''} unchanged ({span}; the " \
+           "same bytes as stored)"
+
+
 @dataclass(frozen=True)
 class Run:
     """Who is ingesting, and the day it is for them: every rule that needs "today" gets `as_at`."""

@@ -37,8 +37,7 @@ def national_run(strength: float, root, prepared) -> dict:
             # the latest version's tables in the months they can be measured: the reporting grid reaches back to
             # 2014, before the finance returns and sickness figures that classify economies and finance existed
             **{name: db.execute(f"select period, or_ci_low, or_ci_high from {report} where methodology_version = "
-                                f"'v2' and n_failing_in_failing + n_failing_in_other + n_ok_in_failing "
-                                f"+ n_ok_in_other > 0").fetchall()
+                                f"'v2' and estimable").fetchall()
                for name, report in (("economy", "rpt_economy_trust_link"), ("finance", "rpt_finance_quality_link"))},
             "rows": {m: db.execute(f"select count(*) from {m}").fetchone()[0] for m in MARTS},
             # level 5 by duration, met on the grid that reaches back to 2014: (version, trust, period, months)

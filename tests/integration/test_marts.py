@@ -176,6 +176,20 @@ def test_link_reports_have_one_row_per_version_and_month_with_consistent_tables(
         assert a + b == failing.get((version, period), 0)
 
 
+def test_a_link_table_with_an_empty_row_or_column_is_not_estimable_and_gives_no_ratio(snapshot):
+    """The grid reaches back to 2014, before the returns that classify economies and finance: those months' tables
+    are empty, and an empty table must not give the odds ratio of 1 ("no link") the continuity correction alone
+    would."""
+    for report in ("rpt_economy_trust_link", "rpt_finance_quality_link"):
+        rows = snapshot.execute(f"select estimable, n_failing_in_failing, n_failing_in_other, n_ok_in_failing, "
+                                f"n_ok_in_other, relative_risk, rr_ci_low, rr_ci_high, odds_ratio, or_ci_low, "
+                                f"or_ci_high from {report}").fetchall()
+        assert False in {r[0] for r in rows}, report
+        for estimable, a, b, c, d, *ratios in rows:
+            assert estimable is (min(a + b, c + d, a + c, b + d) > 0)
+            assert (None not in ratios) if estimable else ratios == [None] * 6
+
+
 def test_every_readme_question_runs_on_the_published_marts(snapshot):
     """The README's example questions are run here, so the docs cannot drift from the marts."""
     import re

@@ -57,6 +57,8 @@ def test_releases_land_as_partitions_and_deltas(mirror):
         # the same bytes again: a no-op that says so, and no materialisation (nothing downstream to rebuild)
         again = _materialise(instance, releases[-1])
         assert _observed(again)["status"] == "unchanged" and not again.get_asset_materialization_events()
+        said = [e.user_message for e in instance.all_logs(again.run_id) if e.user_message.startswith("[feed]")]
+        assert said == [f"[feed] sickness-absence: 1 release unchanged ({releases[-1]}; the same bytes as stored)"]
     store = pipeline.release_store(settings, SPEC)
     assert sorted(store.state()) == releases
     latest = store.known_as_of(date(2100, 1, 1))
@@ -111,14 +113,25 @@ def _ingest_in_process(args):
 def test_two_releases_ingested_at_the_same_time_store_both_as_a_sequential_run_would(mirror, tmp_path):
     """Two partitions of one series in two processes at once (what two sensor runs do): both are stored, and the
     store holds exactly what one after the other gives. The later month first, so one of them arrives late."""
-    import multiprocessing
+    import subprocess
+    import sys
 
     keys = [r["release"] for r in json.loads((mirror / "workforce/sickness/releases.json").read_text())["releases"]]
     feeds = mirror.as_uri()
     together, one_by_one = str(tmp_path / "together"), str(tmp_path / "one_by_one")
-    with multiprocessing.get_context("fork").Pool(2) as pool:
-        assert pool.map(_ingest_in_process, [(together, feeds, k) for k in reversed(keys[-2:])], chunksize=1) == \
-            ["stored", "stored"]
+    # two processes of their own, not a fork of this one (whose other threads may hold a lock a forked child would
+    # wait on forever), and a time limit: a process that dies or hangs fails the test instead of stopping the suite
+    # (`-m`, not `-c`: under `-c` pyspark, which GX imports, takes the process for doctests and exits 0 silently)
+    root = Path(__file__).resolve().parents[2]
+    children = [subprocess.Popen([sys.executable, "-m", __name__, together, feeds, k], cwd=root, text=True,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE) for k in reversed(keys[-2:])]
+    try:
+        outcomes = [child.communicate(timeout=600) for child in children]
+    finally:
+        for child in children:
+            child.kill()
+    assert [(child.returncode, out.strip().splitlines()[-1:]) for child, (out, _) in zip(children, outcomes)] == \
+        [(0, ["stored"]), (0, ["stored"])], [err[-3000:] for _, err in outcomes]
     for key in keys[-2:]:
         assert _ingest_in_process((one_by_one, feeds, key)) == "stored"
     stores = [pipeline.release_store(Settings(home=Path(h), feeds_url=feeds), SPEC) for h in (together, one_by_one)]
@@ -128,3 +141,8 @@ def test_two_releases_ingested_at_the_same_time_store_both_as_a_sequential_run_w
             [("org_code", "ascending"), ("month_end", "ascending"), ("_change", "ascending")]) for s in stores]
         assert deltas[0].equals(deltas[1]), key
     assert stores[0].known_as_of(date(2100, 1, 1)).equals(stores[1].known_as_of(date(2100, 1, 1)))
+
+
+if __name__ == "__main__":   # one ingestion in a process of its own (the test of two at the same time)
+    import sys
+    print(_ingest_in_process(tuple(sys.argv[1:])))

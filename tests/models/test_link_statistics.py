@@ -17,7 +17,10 @@ Z = 1.959963984540054
 def _cases() -> list[tuple[str, int, int, int, int]]:
     rng = random.Random(20261122)
     cases = [("known", 10, 5, 20, 30), ("small", 3, 1, 1, 3), ("zero_a", 0, 7, 12, 40), ("zero_d", 6, 4, 9, 0),
-             ("balanced", 8, 8, 8, 8), ("national", 14, 9, 37, 151)]
+             ("balanced", 8, 8, 8, 8), ("national", 14, 9, 37, 151),
+             # an empty row or column: nothing classified, no trust failing, every trust failing, no economy failing
+             ("empty", 0, 0, 0, 0), ("none_failing", 0, 0, 12, 40), ("all_failing", 5, 9, 0, 0),
+             ("no_failing_economy", 0, 6, 0, 30)]
     for n in range(12):
         cases.append((f"random_{n:02d}", *(rng.randint(0, 60) for _ in range(4))))
     return cases
@@ -40,7 +43,13 @@ def test_link_statistics_equal_scipy(computed, period, a, b, c, d):
     assert row["fisher_p"] == pytest.approx(fisher_exact([[a, b], [c, d]]).pvalue, rel=1e-9, abs=1e-12)
     if a + b:
         assert row["share_failing_in_failing_economies"] == pytest.approx(a / (a + b))
-    if 0 not in (a, b, c, d):
+    estimable = min(a + b, c + d, a + c, b + d) > 0
+    assert row["estimable"] is estimable
+    if not estimable:  # SciPy's ratios are NaN here (or it refuses): no 1 that would read as "no link"
+        assert math.isnan(odds_ratio([[a, b], [c, d]], kind="sample").statistic)
+        assert all(row[k] is None for k in ("relative_risk", "rr_ci_low", "rr_ci_high", "odds_ratio", "or_ci_low",
+                                             "or_ci_high"))
+    elif 0 not in (a, b, c, d):
         result = odds_ratio([[a, b], [c, d]], kind="sample")
         interval = result.confidence_interval(0.95)
         assert (row["odds_ratio"], row["or_ci_low"], row["or_ci_high"]) == pytest.approx(
