@@ -205,11 +205,11 @@ def _link_chart(chart_id: str, title: str, rows: list[dict], what: str) -> Chart
     else:
         summary = f"{what}: no months with a table yet."
     columns = ["period", "failing in failing", "failing in other", "ok in failing", "ok in other", "estimable",
-               "relative risk",
-               "RR CI low", "RR CI high", "odds ratio", "OR CI low", "OR CI high", "Fisher p", "share", "unclassified"]
+               "relative risk", "RR CI low", "RR CI high", "odds ratio", "OR CI low", "OR CI high", "Fisher p", "share",
+               "unclassified"]
     keys = ["period", "n_failing_in_failing", "n_failing_in_other", "n_ok_in_failing", "n_ok_in_other",
-            "estimable", "relative_risk", "rr_ci_low", "rr_ci_high", "odds_ratio", "or_ci_low", "or_ci_high", "fisher_p",
-            "share_failing_in_failing_economies", "n_unclassified"]
+            "estimable", "relative_risk", "rr_ci_low", "rr_ci_high", "odds_ratio", "or_ci_low", "or_ci_high",
+            "fisher_p", "share_failing_in_failing_economies", "n_unclassified"]
     table = [[_round(r[k]) for k in keys] for r in rows]
     svg = charts.intervals(chart_id, periods, [r["odds_ratio"] for r in rows], [r["or_ci_low"] for r in rows],
                            [r["or_ci_high"] for r in rows]) if rows else None
