@@ -38,12 +38,15 @@ def _manifest_is_stale(manifest: Path) -> bool:
 
 
 def project_fingerprint() -> str:
-    """The engine and a hash of every file of the dbt project: a snapshot built by other models, or on another
-    engine, is not this build."""
+    """The engine, the grid's length if the home sets one, and a hash of every file of the dbt project: a snapshot
+    built by other models, on another engine or on another grid, is not this build."""
     import hashlib
 
     from orchestration.settings import Settings
-    digest = hashlib.sha256(Settings.from_env().engine.name.encode() + b"\0")
+    settings = Settings.from_env()
+    digest = hashlib.sha256(settings.engine.name.encode() + b"\0")
+    if settings.report_months_max is not None:
+        digest.update(f"report_months_max={settings.report_months_max}\0".encode())
     files = [DBT_PROJECT_DIR / "dbt_project.yml"]
     for folder in ("models", "macros", "tests", "seeds"):
         files += [p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file()]
@@ -108,7 +111,8 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         prepare_sources(settings)  # every source readable: a series with no release is empty, typed
         # dbt's own log goes to the run's log (debug), not the console: a person sees the models' count
         with contextlib.redirect_stdout(_LogWriter(context.log)):
-            invocation = dbt.cli(["build", "--vars", dbt_vars(as_at_of(context))], context=context)
+            variables = dbt_vars(as_at_of(context), settings.report_months_max)
+            invocation = dbt.cli(["build", "--vars", variables], context=context)
             for event in invocation.stream():
                 yield event
                 crashpoints.reached("dbt")
@@ -147,9 +151,13 @@ class _LogWriter(io.TextIOBase):
         return len(text)
 
 
-def dbt_vars(as_at) -> str:
-    """The run's as-at date for the models: every rule that needs "today" (a trust open, a period not yet ended)."""
-    return json.dumps({"as_at": as_at.isoformat()})
+def dbt_vars(as_at, report_months_max: int | None = None) -> str:
+    """The run's as-at date for the models: every rule that needs "today" (a trust open, a period not yet ended);
+    and the reporting grid's length, when the home sets one (`Settings.report_months_max`)."""
+    variables = {"as_at": as_at.isoformat()}
+    if report_months_max is not None:
+        variables["report_months_max"] = report_months_max
+    return json.dumps(variables)
 
 
 def dbt_resource() -> DbtCliResource:

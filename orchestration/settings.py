@@ -128,6 +128,19 @@ class Settings:
     def cqc_api_key(self) -> str | None:  # a secret: from the environment only, never in git
         return os.environ.get("OVERSIGHT_CQC_API_KEY") or ("demo-key" if self.feeds_url else None)
 
+    # --- the models' variables -------------------------------------------------------------------------------
+    @property
+    def report_months_max(self) -> int | None:
+        """OVERSIGHT_REPORT_MONTHS_MAX: the reporting grid spans at most this many months (dbt var
+        `report_months_max`); unset, dbt_project.yml's default (240, back past the CQC history's 2014). A home whose
+        readers need only recent months builds quicker with fewer: every trust-month of the grid is built."""
+        value = os.environ.get("OVERSIGHT_REPORT_MONTHS_MAX")
+        if not value:
+            return None
+        if not value.isdigit() or int(value) < 1:
+            raise ValueError(f"OVERSIGHT_REPORT_MONTHS_MAX must be a whole number of months, at least 1: {value!r}")
+        return int(value)
+
     # --- DuckDB's resources: dbt's build (profiles.yml reads the same variables) and the publication -----------
     @property
     def duckdb_memory_limit(self) -> str:

@@ -8,11 +8,15 @@ the run as at an earlier day, the two national runs (test_planted_structure) and
 running one file starts only that file's runs — `WORKERS` at a time, and waits until all have finished, so no test
 runs while they compete for the cores. Each run is the same real subprocess as before, in its own home; the fixture
 that reads it gets its result from `early_runs.result(name)` (a run's failure is raised there, in the tests that
-need it, and nowhere else).
+need it, and nowhere else). A run that must follow another's (the quality guard's two runs, on a copy of the
+session's home) is declared `after=` it: it starts as soon as that one has finished, before any run not started yet,
+so that it overlaps with the rest instead of running alone after them.
 """
 from __future__ import annotations
 
+import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -29,17 +33,19 @@ class EarlyRun:
     fixture: str                                # the fixture that reads it: the run starts if a collected test uses it
     run: Callable[[Path, dict], Any]            # (its own empty folder, what earlier `prepare`s returned) → its result
     prepare: Callable[[Path], Any] | None = None  # quick, in order, before any run starts (what another run reads)
+    after: str | None = None                    # the early run it follows (whose result it reads)
 
 
 DECLARED: dict[str, EarlyRun] = {}
 
 
-def early_run(name: str, fixture: str, prepare: Callable[[Path], Any] | None = None):
+def early_run(name: str, fixture: str, prepare: Callable[[Path], Any] | None = None, after: str | None = None):
     """Declare `run` as the early run `name`, read by fixture `fixture`. `prepare(folder)`, if given, runs first in
     the main thread; its result is passed to every run as `prepared[name]` (the session's simulated feeds, which
-    its twin reads too)."""
+    its twin reads too). A run `after` another starts once that one has succeeded, with that run's result as
+    `prepared[after]` (its failure is this run's failure too)."""
     def declare(run: Callable[[Path, dict], Any]):
-        DECLARED[name] = EarlyRun(name, fixture, run, prepare)
+        DECLARED[name] = EarlyRun(name, fixture, run, prepare, after)
         return run
     return declare
 
@@ -66,13 +72,21 @@ def needed(items, declared: dict[str, EarlyRun]) -> list[EarlyRun]:
             definitions = info.name2fixturedefs.get(name) if info is not None else None
             if definitions is None or "early_runs" in definitions[-1].argnames:
                 used.add(name)
-    return [run for run in declared.values() if run.fixture in used]
+    wanted = {run.name for run in declared.values() if run.fixture in used}
+    for run in list(declared.values()):        # a run needs the one it follows, and that one its own
+        name = run.name
+        while name in wanted and declared[name].after is not None:
+            name = declared[name].after
+            wanted.add(name)
+    return [run for run in declared.values() if run.name in wanted]
 
 
 def start(runs: list[EarlyRun], folder: Callable[[str], Path]) -> EarlyRuns:
     """Prepare each run in order, run them `WORKERS` at a time, and return once every one has finished."""
     from orchestration.dbt import ensure_manifest
 
+    names = {run.name for run in runs}
+    assert all(run.after in names for run in runs if run.after is not None), "a run without the one it follows"
     began, cpu = time.monotonic(), _children_cpu()
     ensure_manifest()  # parse the dbt project once, before several processes would each do it in the same folder
     folders = {run.name: folder(run.name) for run in runs}
@@ -80,13 +94,53 @@ def start(runs: list[EarlyRun], folder: Callable[[str], Path]) -> EarlyRuns:
     for run in runs:
         if run.prepare is not None:
             prepared[run.name] = run.prepare(folders[run.name])
-    started = EarlyRuns()
+    started = EarlyRuns(futures={run.name: Future() for run in runs})
+    waiting = deque(run for run in runs if run.after is None)   # in order; a run that follows another goes first
+    lock = threading.Lock()
+
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="early-run") as pool:
-        started.futures = {run.name: pool.submit(run.run, folders[run.name], prepared) for run in runs}
+        def launch(run: EarlyRun, inputs: dict) -> None:
+            pool.submit(run.run, folders[run.name], inputs).add_done_callback(lambda done: finished(run, done))
+
+        def finished(run: EarlyRun, done: Future) -> None:
+            _settle(started.futures[run.name], done)        # first: the runs that follow it read its result
+            with lock:
+                for follower in (r for r in runs if r.after == run.name):
+                    if done.exception() is None:
+                        waiting.appendleft(follower)
+                    else:
+                        _fail(follower, runs, started.futures, done.exception())
+                following = waiting.popleft() if waiting else None
+            if following is not None:
+                inputs = dict(prepared)
+                if following.after is not None:
+                    inputs[following.after] = started.futures[following.after].result()
+                launch(following, inputs)
+
+        with lock:
+            firsts = [waiting.popleft() for _ in range(min(WORKERS, len(waiting)))]
+        for run in firsts:
+            launch(run, prepared)
         wait(started.futures.values())
     started.seconds, started.cpu_seconds = time.monotonic() - began, _children_cpu() - cpu
     STARTED.append(started)
     return started
+
+
+def _settle(future: Future, done: Future) -> None:
+    if done.exception() is not None:
+        future.set_exception(done.exception())
+    else:
+        future.set_result(done.result())
+
+
+def _fail(run: EarlyRun, runs: list[EarlyRun], futures: dict[str, Future], cause: BaseException) -> None:
+    """`run` cannot start: the run it follows failed. Nor can any run that follows it."""
+    error = RuntimeError(f"early run {run.name!r} did not start: the run it follows, {run.after!r}, failed")
+    error.__cause__ = cause
+    futures[run.name].set_exception(error)
+    for follower in (r for r in runs if r.after == run.name):
+        _fail(follower, runs, futures, error)
 
 
 def _children_cpu() -> float:

@@ -13,6 +13,10 @@ OVERSIGHT = [sys.executable, "-m", "orchestration.cli"]
 FEED_URL_VARIABLES = ("OVERSIGHT_FEEDS_URL", "OVERSIGHT_ODS_TRUSTS_URL", "OVERSIGHT_ODS_SUCCESSORS_URL",
                       "OVERSIGHT_ICB_NAMES_URL")
 
+# For a home whose tests read only its latest months: a reporting grid of two years (Settings.report_months_max), not
+# the default back past 2014, the CQC history's start — every trust-month of the grid is built, tested and published.
+SHORT_GRID = {"OVERSIGHT_REPORT_MONTHS_MAX": "24"}
+
 
 def environment(home: Path, **urls: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in FEED_URL_VARIABLES}

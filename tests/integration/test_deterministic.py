@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from tests.early import early_run
-from tests.integration.support import environment, oversight
+from tests.integration.support import SHORT_GRID, environment, oversight
 
 # When the pipeline did something (a time of day, not a figure): the only columns two runs may differ in.
 WALL_CLOCK = {"rpt_data_quality": ["last_attempt_at", "last_stored_at", "last_checked_at"]}
@@ -34,8 +34,8 @@ def checksums(home) -> dict[str, str]:
     return sums
 
 
-def _run(home, mirror, as_at):
-    env = environment(home, OVERSIGHT_FEEDS_URL=mirror.as_uri())
+def _run(home, mirror, as_at, **settings):
+    env = environment(home, OVERSIGHT_FEEDS_URL=mirror.as_uri(), **settings)
     run = oversight(env, "run", "--as-at", as_at, timeout=1200)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     return home, run
@@ -69,7 +69,8 @@ def test_two_runs_with_the_same_inputs_and_date_build_identical_marts(pipeline, 
 @early_run("as-at-earlier", fixture="earlier")
 def earlier_run(root, prepared) -> dict:
     """One simulated mirror of its own, without its CQC API documents (as of the simulation's day, which an API
-    cannot be asked for as at an earlier one), run as at the day the sickness release before the last came out."""
+    cannot be asked for as at an earlier one), run as at the day the sickness release before the last came out, on
+    a short reporting grid (its test reads the latest months only)."""
     import json
 
     from simulator import simulate
@@ -79,7 +80,7 @@ def earlier_run(root, prepared) -> dict:
     shutil.rmtree(mirror / "cqc" / "api")
     index = json.loads((mirror / "workforce/sickness/releases.json").read_text())["releases"]
     last, before_last = sorted(index, key=lambda r: r["published"])[-1], sorted(index, key=lambda r: r["published"])[-2]
-    home, run = _run(root / "earlier", mirror, before_last["published"])
+    home, run = _run(root / "earlier", mirror, before_last["published"], **SHORT_GRID)
     return {"home": home, "run": run, "last": last, "before_last": before_last}
 
 
@@ -98,8 +99,10 @@ def test_a_run_as_at_an_earlier_day_sees_only_what_was_published_by_then(earlier
     with duckdb.connect(str(home / "serving" / "oversight.duckdb"), read_only=True) as db:
         [[period, month]] = db.execute("select max(period), max(sickness_month) from fct_trust_workforce").fetchall()
         [[received]] = db.execute("select max(received_on) from dim_trust").fetchall()
+        [[months]] = db.execute("select count(distinct period) from fct_trust_failure_scale").fetchall()
     # the months reported run to the as-at day's month, and know only the releases published by that day
     assert period.isoformat()[:7] == before_last["published"][:7]
     assert month.strftime("%Y-%m") == before_last["release"] < last["release"]
     assert received.isoformat() == before_last["published"]
+    assert months == int(SHORT_GRID["OVERSIGHT_REPORT_MONTHS_MAX"])   # the short grid it was run on, not back to 2014
     shutil.rmtree(home)

@@ -1,6 +1,7 @@
 """Must show (issue 5): a run fed one bad release keeps serving the previous good figures, reports why, and recovers
 when a good release comes; a mart that fails its blocking suite is never published. Real runs of `oversight run`
-on a copy of the integration home, the API over real HTTP, the Data Docs on disk.
+on a copy of the integration home, the API over real HTTP, the Data Docs on disk. The two runs are an early run
+that follows the session's (tests/early.py): they overlap with the suite's other heavy runs.
 """
 import csv
 import io
@@ -12,6 +13,7 @@ import duckdb
 import httpx
 import pytest
 
+from tests.early import early_run
 from tests.integration.support import oversight, serving
 
 FIGURES = ["fct_trust_workforce", "fct_trust_failure_scale", "fct_economy_condition", "rpt_economy_trust_link"]
@@ -25,16 +27,8 @@ def figures(home) -> dict:
         return {t: sorted(map(str, map(rounded, db.execute(f"select * from {t}").fetchall()))) for t in FIGURES}
 
 
-@pytest.fixture(scope="module")
-def home(pipeline, tmp_path_factory):
-    """A copy of the integration run's home (feeds mirror, stores, warehouse, snapshot, Dagster instance)."""
-    copy = tmp_path_factory.mktemp("guard") / "home"
-    shutil.copytree(pipeline["home"], copy)
-    return copy
-
-
-def env_for(pipeline, home) -> dict:
-    return dict(pipeline["env"], OVERSIGHT_HOME=str(home), OVERSIGHT_FEEDS_URL=(home / "feeds").as_uri())
+def env_for(session_env: dict, home) -> dict:
+    return dict(session_env, OVERSIGHT_HOME=str(home), OVERSIGHT_FEEDS_URL=(home / "feeds").as_uri())
 
 
 def add_sickness_release(feeds, published: str, key: str | None = None) -> str:
@@ -61,13 +55,37 @@ def add_sickness_release(feeds, published: str, key: str | None = None) -> str:
     return key
 
 
-def test_a_bad_release_keeps_the_figures_reports_why_and_a_good_one_recovers(pipeline, home):
-    env = env_for(pipeline, home)
-    before = figures(home)
+@early_run("quality-guard", fixture="guarded", after="session")
+def guard_runs(folder: Path, prepared: dict) -> dict:
+    """On a copy of the session run's home (feeds mirror, stores, warehouse, snapshot, Dagster instance): a run fed
+    a bad sickness release, then — on a copy of the home as that run left it, which stays for the tests to read —
+    a run with the same month published when it could have been."""
+    session = prepared["session"]
+    assert session["run"].returncode == 0, session["run"].stdout[-3000:] + session["run"].stderr[-3000:]
+    bad_home = folder / "bad" / "home"
+    shutil.copytree(session["home"], bad_home)
+    before = figures(bad_home)
+    key = add_sickness_release(bad_home / "feeds", published="2026-07-02")
+    bad = oversight(env_for(session["env"], bad_home), "run")
+    home = folder / "good" / "home"
+    shutil.copytree(bad_home, home)
+    key_again = add_sickness_release(home / "feeds", published="2026-10-20", key=key)
+    good = oversight(env_for(session["env"], home), "run")
+    return {"env": session["env"], "before": before, "key": key, "bad": bad, "bad_home": bad_home,
+            "key_again": key_again, "good": good, "home": home}
+
+
+@pytest.fixture(scope="module")
+def guarded(early_runs) -> dict:
+    return early_runs.result("quality-guard")
+
+
+def test_a_bad_release_keeps_the_figures_reports_why_and_a_good_one_recovers(guarded):
+    before, key = guarded["before"], guarded["key"]
 
     # 1. a release whose data month ends after the date it was published: the figures cannot be from then
-    key = add_sickness_release(home / "feeds", published="2026-07-02")
-    bad = oversight(env, "run")
+    home, bad = guarded["bad_home"], guarded["bad"]       # as the run left it
+    env = env_for(guarded["env"], home)
     assert bad.returncode == 1
     assert f"sickness-absence {key} REFUSED; what was stored before stays as it was" in bad.stderr
     assert "blocking check workforce/sickness_absence:gx_workforce_sickness (sickness-absence) failed" in bad.stderr
@@ -89,8 +107,9 @@ def test_a_bad_release_keeps_the_figures_reports_why_and_a_good_one_recovers(pip
     assert "workforce_sickness" in (docs / "index.html").read_text()
 
     # 2. the same month, published when it could have been: stored, and the figures move to it
-    assert add_sickness_release(home / "feeds", published="2026-10-20", key=key) == key
-    good = oversight(env, "run")
+    assert guarded["key_again"] == key
+    home, good = guarded["home"], guarded["good"]        # a copy of the home the bad run left, run again
+    env = env_for(guarded["env"], home)
     assert good.returncode == 0, good.stderr[-3000:]
     # only what depends on the new month is rebuilt (as declarative automation would): not dim_trust, say
     import re
@@ -110,12 +129,13 @@ def test_a_bad_release_keeps_the_figures_reports_why_and_a_good_one_recovers(pip
     assert release["checks"]["outcome"] == "passed" and release["rows_in"] == release["rows_valid"] > 0
 
 
-def test_a_mart_failing_its_blocking_suite_is_never_published(pipeline, home, monkeypatch):
+def test_a_mart_failing_its_blocking_suite_is_never_published(guarded, monkeypatch):
     """Run the publication with the mart checks on a warehouse whose failure scale is wrong: the check fails with
     ERROR, the snapshot is not replaced, and the API says why."""
     import dagster as dg
 
-    env = env_for(pipeline, home)
+    home = guarded["home"]
+    env = env_for(guarded["env"], home)
     monkeypatch.setenv("OVERSIGHT_HOME", str(home))
     published = (home / "serving" / "oversight.duckdb").stat().st_mtime_ns
     with duckdb.connect(str(home / "warehouse.duckdb")) as warehouse:

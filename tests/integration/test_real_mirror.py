@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import REALDATA
 from tests.early import early_run
-from tests.integration.support import environment, oversight, serving
+from tests.integration.support import SHORT_GRID, environment, oversight, serving
 
 AS_AT = "2026-12-01"
 SICKNESS = {"2024-04": "2024-08-29", "2024-05": "2024-09-26", "2024-06": "2024-10-31"}  # month → published
@@ -47,12 +47,13 @@ def build_mirror(realdata: Path, root: Path) -> Path:
 
 @early_run("real-mirror", fixture="real")
 def real_run(folder: Path, prepared) -> dict | None:
-    """The run with the suite's other heavy runs (tests/early.py); none without the real samples (`real` skips)."""
+    """The run with the suite's other heavy runs (tests/early.py); none without the real samples (`real` skips). Its
+    tests read the months of its sickness releases, the grid's last: a short grid."""
     if not REALDATA.is_dir():
         return None
     root = build_mirror(REALDATA, folder / "real-mirror")
     home = folder / "real-home"
-    env = environment(home, OVERSIGHT_FEEDS_URL=root.as_uri())
+    env = environment(home, OVERSIGHT_FEEDS_URL=root.as_uri(), **SHORT_GRID)
     return {"run": oversight(env, "run", "--as-at", AS_AT, timeout=1200), "home": home, "env": env, "root": root}
 
 
