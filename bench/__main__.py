@@ -344,8 +344,9 @@ def markdown(r: dict) -> str:
 
 def growth_row(p: dict) -> str:
     if "failed" in p:
-        last = [line for line in p["failed"].splitlines() if line.strip()][-1:] or ["(no output)"]
-        return f"| {p['size']}× | failed | | | | `{last[0][:160]}` |"
+        lines = [line.strip() for line in p["failed"].splitlines() if line.strip()]
+        why = [line for line in lines if "Error:" in line][:1] or lines[-1:] or ["(no output)"]  # the cause first
+        return f"| {p['size']}× | failed | | | | `{why[0][:160]}` |"
     return (f"| {p['size']}× | {p['releases']} | {p['rows']:,} | {p['seconds']} s | {p['peak_rss_mb']:.0f} MB | "
             f"{p['seconds_per_million_rows']} |")
 

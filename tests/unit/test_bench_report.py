@@ -42,6 +42,8 @@ def test_a_failed_growth_point_misses_its_targets_and_shows_why():
     judged = bench.targets(_results(peak_rss_mb_10x=None, growth=[*_results()["growth"], failed]))
     assert judged["peak_under_4gb_at_10x"] is False and judged["cost_no_faster_than_work"] is False
     assert bench.growth_row(failed) == "| 10× | failed | | | | `Killed` |"
+    dbt = {"size": 10, "failed": "Runtime Error in model x\n  Out of Memory Error: could not allocate\nFAILED: build"}
+    assert bench.growth_row(dbt) == "| 10× | failed | | | | `Out of Memory Error: could not allocate` |"
 
 
 def test_a_bench_resumes_the_steps_it_measured(tmp_path):
