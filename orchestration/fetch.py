@@ -13,6 +13,11 @@ What a feed server can do, and what a pull does about it (`Patience` says how lo
 
 After its attempts a pull fails with one `FetchError` naming the URL, the attempts and the last problem; nothing of
 a failed pull is returned, so nothing of it can be landed or stored.
+
+**Validators** say, without the body, whether a file is still what was fetched (`Fetched.validators`, `probe`): a
+mirror's file by its size and modification time to the nanosecond; a web server's by a strong ETag, else by its
+Last-Modified and Content-Length where Last-Modified is a strong validator (at least a second before the response's
+Date: RFC 9110 §8.8.2.2). A file without them has none: it is fetched whole every time.
 """
 from __future__ import annotations
 
@@ -45,6 +50,49 @@ class Fetched:
     content: bytes
     fetched_at: datetime
     headers: dict[str, str] = field(default_factory=dict)
+    validators: dict | None = None   # what says, without the body, that the file is still this one
+
+
+def file_validators(path: Path) -> dict:
+    stat = path.stat()
+    return {"bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def http_validators(headers) -> dict | None:
+    """A web server's validators of a 200 response, or None where it gave none strong enough to trust."""
+    from email.utils import parsedate_to_datetime
+
+    headers = {k.lower(): v for k, v in dict(headers).items()}
+    etag = headers.get("etag")
+    if etag and not etag.startswith("W/"):
+        return {"etag": etag}
+    modified, sent, size = headers.get("last-modified"), headers.get("date"), headers.get("content-length")
+    if not (modified and sent and size and size.isdigit()) or "content-encoding" in headers:
+        return None
+    try:
+        if (parsedate_to_datetime(sent) - parsedate_to_datetime(modified)).total_seconds() < 1:
+            return None    # modified in the second the response was sent: it may change again within that second
+    except (TypeError, ValueError):
+        return None
+    return {"last_modified": modified, "bytes": int(size)}
+
+
+def probe(url: str, patience: Patience | None = None) -> dict | None:
+    """The file's validators now, without its body (a HEAD request on the web), or None where they cannot be had —
+    the file must then be fetched to know."""
+    patience = patience or Patience()
+    scheme = urlparse(url).scheme
+    if scheme == "file":
+        path = Path(unquote(urlparse(url).path))
+        return file_validators(path) if path.is_file() else None
+    if scheme in ("http", "https"):
+        try:
+            with httpx.Client(timeout=httpx.Timeout(patience.timeout_seconds), follow_redirects=True) as client:
+                response = client.head(url)
+        except httpx.HTTPError:
+            return None
+        return http_validators(response.headers) if response.status_code == 200 else None
+    return None
 
 
 @dataclass(frozen=True)
@@ -82,14 +130,15 @@ def fetch(url: str, patience: Patience | None = None, *, headers: dict[str, str]
         path = Path(unquote(urlparse(url).path))
         if not path.is_file():
             raise FetchError(f"{url}: no such file")
-        size = path.stat().st_size
+        validators = file_validators(path)   # before the read: a file rewritten meanwhile is fetched again next time
+        size = validators["bytes"]
         if size > patience.max_bytes:
             raise TooLarge(f"{url}: {_size(size)}, more than the {_size(patience.max_bytes)} this feed can be: "
                            "refused unread")
         # a mirror's file says when it was published the way a web server would: Last-Modified from its mtime
         from email.utils import formatdate
         return Fetched(url, path.read_bytes(), _now(),
-                       {"last-modified": formatdate(path.stat().st_mtime, usegmt=True)})
+                       {"last-modified": formatdate(validators["mtime_ns"] / 1e9, usegmt=True)}, validators)
     if scheme in ("http", "https"):
         return _fetch_http(url, patience, headers or {})
     raise FetchError(f"{url}: unsupported scheme {scheme!r} (use file://, http:// or https://)")
@@ -151,7 +200,7 @@ def _attempt(client: httpx.Client, url: str, patience: Patience) -> Fetched:
         content = b"".join(chunks)
         if declared is not None and declared != len(content) and "content-encoding" not in response.headers:
             raise _Retry(f"truncated body: {len(content)} of {declared} bytes")
-        return Fetched(url, content, _now(), dict(response.headers))
+        return Fetched(url, content, _now(), dict(response.headers), http_validators(response.headers))
 
 
 def _size(n: int) -> str:

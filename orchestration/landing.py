@@ -42,6 +42,22 @@ def land(raw_dir: Path, feed: str, name: str, fetched: Fetched, release: str | N
         "path": path.name,
         "release": release,
         "last_modified": fetched.headers.get("last-modified"),
+        "validators": fetched.validators,
     }
     append_line(folder / "manifest.jsonl", json.dumps(entry))
     return Landed(path, digest, len(fetched.content), fetched.url, entry["fetched_at"], already_present)
+
+
+def last_landings(raw_dir: Path, feed: str, name: str) -> dict[str, dict]:
+    """The latest manifest entry of each release landed for this feed table."""
+    manifest = raw_dir / feed / name / "manifest.jsonl"
+    latest: dict[str, dict] = {}
+    if manifest.exists():
+        for line in manifest.read_text().splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:   # a line cut short by a crash: that landing is not known to have happened
+                continue
+            if isinstance(entry, dict) and entry.get("release") is not None:
+                latest[entry["release"]] = entry
+    return latest

@@ -86,8 +86,12 @@ def _indent(text: str) -> str:
 
 
 def plan_series(settings: Settings, as_at: date, instance: dg.DagsterInstance) -> list[tuple[str, dg.RunRequest]]:
-    """For each series, the run a sensor would ask for, over every release listed (not only the new ones: a release
-    re-published with other bytes is stored again). Partitions are added to the instance as the sensors do."""
+    """For each series, the run a sensor would ask for: the releases listed that are new, and those that may have
+    been re-published with other bytes (stored again if so) — every release listed but those whose file is, by its
+    validators, still the bytes stored (`pipeline.held_as_landed`; a run's releases are a partition range, so one
+    held between two that are not is checked again, as a quick no-op). Partitions are added as the sensors do."""
+    from orchestration.feeds.pipeline import held_as_landed
+
     planned = []
     for kind, feed in SERIES.items():
         keys = listed_keys(feed, settings, as_at)
@@ -95,9 +99,15 @@ def plan_series(settings: Settings, as_at: date, instance: dg.DagsterInstance) -
         new = [k for k in keys if k not in known]
         if new:
             instance.add_dynamic_partitions(feed.partitions_name, new)
-        if keys:
-            planned.append((kind, release_requests(feed, keys, as_at)))
-        else:
+        held = set(held_as_landed(feed, [k for k in keys if k in known], settings))
+        wanted = [k for k in keys if k not in held]
+        if held:
+            print(f"  {kind}: {len(held)} release{'s' if len(held) > 1 else ''} held as landed, not fetched again "
+                  "(the files' size and modification time, or the server's validators, are those recorded when they "
+                  "were landed)", flush=True)
+        if wanted:
+            planned.append((kind, release_requests(feed, wanted, as_at)))
+        elif not keys:
             print(f"  {kind}: no releases listed" + (" (no CQC API to pull here)" if isinstance(feed, ApiFeed) else ""),
                   flush=True)
     return planned

@@ -228,6 +228,33 @@ def ingest_release(feed: ReleaseSeries, key: str, run: Run, references: Referenc
     return _store_release(store, release, checked, run, str(landed.path), base)
 
 
+def held_as_landed(feed: ReleaseSeries, keys: list[str], settings: Settings) -> list[str]:
+    """Those of `keys` whose release is stored from the bytes last landed for it and whose file is still those bytes
+    by its validators (size and modification time, or the web server's ETag or Last-Modified), asked without
+    fetching it: a run need not fetch, hash and check them again. A release without validators, from another URL,
+    or whose validators changed or cannot be had, is not among them: it is fetched and checked as usual."""
+    from orchestration.fetch import probe
+    from orchestration.landing import last_landings
+
+    if isinstance(feed, ApiFeed):
+        return []
+    landings = last_landings(settings.raw_dir, feed.feed, feed.table)
+    state = release_store(settings, feed).state()
+    index_url, releases = discover(feed, settings)
+    listed = {r.key: r for r in releases}
+    held = []
+    for key in keys:
+        entry, stored, release = landings.get(key), state.get(key), listed.get(key)
+        if not (entry and stored and release and entry.get("validators")) or stored.sha256 != entry["sha256"] \
+                or not release_store(settings, feed).delta_path(key).exists():
+            continue
+        url = release_url(index_url, release)
+        if entry["source_url"] == url and stored.source_url == url and probe(url, settings.patience(feed.max_bytes)) \
+                == entry["validators"]:
+            held.append(key)
+    return held
+
+
 def ingest_pull(feed: ApiFeed, key: str, run: Run, references: References) -> Outcome:
     """A pull of every document of an API (resumable; faults retried), each landed as received and parsed on its
     own; the pull is stored as one release: what changed since the last pull."""

@@ -109,3 +109,58 @@ def test_landing_keeps_bytes_as_received_named_by_hash_and_is_idempotent(tmp_pat
     assert len(list((tmp_path / "ods" / "trusts").glob("*.csv"))) == 1
     manifest = [json.loads(line) for line in (tmp_path / "ods/trusts/manifest.jsonl").read_text().splitlines()]
     assert len(manifest) == 2 and manifest[0]["source_url"] == fetched.url and manifest[0]["bytes"] == len(BODY)
+
+
+def test_validators_say_a_file_is_unchanged_without_its_body(tmp_path):
+    """A mirror's file by size and modification time to the nanosecond: the same size rewritten is seen."""
+    import os
+
+    from orchestration.fetch import probe
+    path = tmp_path / "etr.csv"
+    path.write_bytes(BODY)
+    fetched = fetch(path.as_uri())
+    assert fetched.validators == {"bytes": len(BODY), "mtime_ns": path.stat().st_mtime_ns}
+    assert probe(path.as_uri()) == fetched.validators
+    stat = path.stat()
+    path.write_bytes(BODY.replace(b"RA9", b"RB9"))        # other bytes, the same size
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
+    assert probe(path.as_uri()) != fetched.validators
+    assert probe((tmp_path / "gone.csv").as_uri()) is None and probe("ftp://example.org/x") is None
+
+
+def test_a_web_servers_validators_are_trusted_only_where_strong():
+    from orchestration.fetch import http_validators
+    date = "Tue, 01 Dec 2026 12:00:00 GMT"
+    assert http_validators({"ETag": '"abc"', "Date": date}) == {"etag": '"abc"'}
+    earlier = {"Last-Modified": "Mon, 30 Nov 2026 09:00:00 GMT", "Date": date, "Content-Length": "10"}
+    assert http_validators({**earlier, "ETag": 'W/"weak"'}) == {"last_modified": earlier["Last-Modified"], "bytes": 10}
+    # modified in the second it was sent: it may change again within that second (RFC 9110 §8.8.2.2)
+    assert http_validators({**earlier, "Last-Modified": date}) is None
+    assert http_validators({**earlier, "Content-Encoding": "gzip"}) is None     # the length is not the file's
+    assert http_validators({"Last-Modified": earlier["Last-Modified"], "Content-Length": "10"}) is None
+    assert http_validators({}) is None
+
+
+def test_a_web_servers_file_is_probed_with_head(tmp_path):
+    """A real server on loopback (http.server answers HEAD with Last-Modified, Content-Length and Date)."""
+    import functools
+    import os
+
+    from orchestration.fetch import probe
+    path = tmp_path / "etr.csv"
+    path.write_bytes(BODY)
+    os.utime(path, (1_700_000_000, 1_700_000_000))     # published long before it is served
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/etr.csv"
+        fetched = fetch(url)
+        assert fetched.validators == {"last_modified": "Tue, 14 Nov 2023 22:13:20 GMT", "bytes": len(BODY)}
+        assert probe(url) == fetched.validators
+        os.utime(path, (1_700_000_100, 1_700_000_100))  # re-published
+        assert probe(url) != fetched.validators
+        assert probe(url.replace("etr.csv", "missing.csv")) is None
+    finally:
+        server.shutdown()
+        server.server_close()
