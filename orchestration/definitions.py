@@ -2,7 +2,8 @@
 every feed, the publication, the refresh schedule and the automation of what depends on new data.
 
 How a day goes, in `make dev` (the daemon running) as in `oversight run` (the same definitions, run in-process):
-- a **sensor per series** finds releases its index lists and the instance does not hold, and ingests them in one
+- a **sensor per series** finds releases its index lists and the instance does not hold, or whose files changed
+  since they were landed (by their validators), and ingests them in one
   run (a single-run backfill of their partitions); the CQC API's sensor asks for the day's pull;
 - the **`daily_refresh` schedule** runs the `refresh` job: the current reference files (ODS, ONS), the holdings,
   the dbt build with its checks, and the serving snapshot, with the day as the run's as-at date;

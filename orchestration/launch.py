@@ -19,7 +19,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.feeds.assets import AS_AT_TAG, listed_keys, partitions, release_requests
+from orchestration.feeds.assets import AS_AT_TAG, listed_keys, release_requests, wanted_keys
 from orchestration.feeds.catalog import SERIES
 from orchestration.feeds.spec import ApiFeed
 from orchestration.progress import run_config
@@ -86,28 +86,23 @@ def _indent(text: str) -> str:
 
 
 def plan_series(settings: Settings, as_at: date, instance: dg.DagsterInstance) -> list[tuple[str, dg.RunRequest]]:
-    """For each series, the run a sensor would ask for: the releases listed that are new, and those that may have
-    been re-published with other bytes (stored again if so) — every release listed but those whose file is, by its
-    validators, still the bytes stored (`pipeline.held_as_landed`; a run's releases are a partition range, so one
-    held between two that are not is checked again, as a quick no-op). Partitions are added as the sensors do."""
-    from orchestration.feeds.pipeline import held_as_landed
-
+    """For each series, the run its sensor would ask for (`wanted_keys`: the new releases and those that may have
+    been re-published; a run's releases are a partition range, so one held between two that are not is checked again,
+    as a quick no-op). Partitions are added to the instance as the sensors do."""
     planned = []
     for kind, feed in SERIES.items():
-        keys = listed_keys(feed, settings, as_at)
         known = set(instance.get_dynamic_partitions(feed.partitions_name))
-        new = [k for k in keys if k not in known]
+        wanted, new = wanted_keys(feed, settings, as_at, known)
         if new:
             instance.add_dynamic_partitions(feed.partitions_name, new)
-        held = set(held_as_landed(feed, [k for k in keys if k in known], settings))
-        wanted = [k for k in keys if k not in held]
+        held = len(listed_keys(feed, settings, as_at)) - len(wanted)
         if held:
-            print(f"  {kind}: {len(held)} release{'s' if len(held) > 1 else ''} held as landed, not fetched again "
-                  "(the files' size and modification time, or the server's validators, are those recorded when they "
-                  "were landed)", flush=True)
+            print(f"  {kind}: {held} release{'s' if held > 1 else ''} held as landed, not fetched again (the files' "
+                  "size and modification time, or the server's validators, are those recorded when they were "
+                  "landed)", flush=True)
         if wanted:
             planned.append((kind, release_requests(feed, wanted, as_at)))
-        elif not keys:
+        elif not held:
             print(f"  {kind}: no releases listed" + (" (no CQC API to pull here)" if isinstance(feed, ApiFeed) else ""),
                   flush=True)
     return planned

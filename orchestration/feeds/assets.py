@@ -6,7 +6,8 @@
   stored in order, in one run); an API pull is partitioned by pull date.
 - Every ingestion asset carries its feed suite as a blocking check, and materialises only what it stored: a release
   whose bytes are already held is observed as unchanged, so nothing downstream is rebuilt for it.
-- A **sensor** per series asks for the releases its index lists and the instance does not hold yet; the API pull's
+- A **sensor** per series asks for the releases its index lists that the instance does not hold yet, and those whose
+  file's validators changed since it was landed (`wanted_keys`, which `oversight run` plans by too); the API pull's
   sensor asks for the day's pull. The schedule and the automation of what depends on the feeds are the code
   location's (`orchestration/definitions.py`).
 """
@@ -194,20 +195,35 @@ def listed_keys(feed: ReleaseSeries, settings: Settings, as_at: date) -> list[st
     return [r.key for r in releases if r.published_on <= as_at]
 
 
+def wanted_keys(feed: ReleaseSeries, settings: Settings, as_at: date, known: set[str]) -> tuple[list[str], list[str]]:
+    """What a run of a series asks for, and which of those are new partitions: the releases listed that are new, and
+    those that may have been re-published with other bytes — every release listed but those whose file is, by its
+    validators, still the bytes stored (`pipeline.held_as_landed`). An API's pull: the day's, pulled again by every
+    run that day (a sensor's run key is the day's: it asks once)."""
+    listed = listed_keys(feed, settings, as_at)
+    new = [k for k in listed if k not in known]
+    if isinstance(feed, ApiFeed):
+        return listed, new
+    held = set(pipeline.held_as_landed(feed, [k for k in listed if k in known], settings))
+    return [k for k in listed if k not in held], new
+
+
 def series_sensor(feed: ReleaseSeries) -> dg.SensorDefinition:
-    """Asks for the releases the index lists that the instance does not hold yet (one run for all of them)."""
+    """Asks for the releases the index lists that the instance does not hold yet, or whose files changed since they
+    were landed (one run for all of them)."""
 
     @dg.sensor(name=f"{feed.feed}_{feed.table}_new_releases", job_name=series_job_name(feed),
                minimum_interval_seconds=3600, default_status=dg.DefaultSensorStatus.STOPPED,
-               description=f"New releases of {feed.kind}: adds them as partitions and ingests them in one run.")
+               description=f"New or re-published releases of {feed.kind}: adds the new ones as partitions and "
+                           "ingests them all in one run.")
     def _sensor(context: dg.SensorEvaluationContext):
         as_at = datetime.now(timezone.utc).date()  # the tick is where a sensor's run starts: its day is "today"
         known = set(context.instance.get_dynamic_partitions(feed.partitions_name))
-        new = [k for k in listed_keys(feed, Settings.from_env(), as_at) if k not in known]
-        if not new:
-            return dg.SkipReason(f"no new {feed.kind} release")
-        return dg.SensorResult(run_requests=[release_requests(feed, new, as_at)],
-                               dynamic_partitions_requests=[partitions(feed).build_add_request(new)])
+        wanted, new = wanted_keys(feed, Settings.from_env(), as_at, known)
+        if not wanted:
+            return dg.SkipReason(f"no new or re-published {feed.kind} release")
+        return dg.SensorResult(run_requests=[release_requests(feed, wanted, as_at)],
+                               dynamic_partitions_requests=[partitions(feed).build_add_request(new)] if new else [])
 
     return _sensor
 

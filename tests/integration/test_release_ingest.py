@@ -117,6 +117,29 @@ def test_releases_held_as_landed_are_known_without_fetching_them(mirror):
     assert pipeline.held_as_landed(SPEC, keys, settings) == []
 
 
+def test_the_sensor_asks_for_new_and_re_published_releases_only(mirror):
+    import os
+
+    from orchestration.feeds.assets import series_sensor
+    sensor = series_sensor(SPEC)
+    keys = [r["release"] for r in json.loads((mirror / "workforce/sickness/releases.json").read_text())["releases"]]
+    with dg.DagsterInstance.ephemeral() as instance:
+        first = sensor(dg.build_sensor_context(instance=instance))
+        [request] = first.run_requests
+        assert request.tags["dagster/asset_partition_range_start"] == keys[0]
+        assert request.tags["dagster/asset_partition_range_end"] == keys[-1]
+        assert first.dynamic_partitions_requests[0].partition_keys == keys
+        for key in keys:                                    # what that run stores
+            _materialise(instance, key)
+        assert isinstance(sensor(dg.build_sensor_context(instance=instance)), dg.SkipReason)
+        path = mirror / f"workforce/sickness/nhs_sickness_absence_{keys[1]}.csv"
+        stat = path.stat()
+        path.write_bytes(path.read_bytes() + b"\r\n")          # re-published: other bytes
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000))
+        again = sensor(dg.build_sensor_context(instance=instance))
+        assert [r.partition_key for r in again.run_requests] == [keys[1]] and not again.dynamic_partitions_requests
+
+
 def test_a_bad_release_fails_its_partition_and_keeps_what_was_stored(mirror):
     settings = Settings.from_env()
     with dg.DagsterInstance.ephemeral() as instance:
