@@ -16,31 +16,6 @@ all_criteria as (
     from {{ ref('int_failure_scale_systemic_criteria') }}
 ),
 
--- the published levels' criteria on their own, for what they could not assess: `missing` reads these, not `met` nor
--- all_criteria, so that each of those is read once, as a stream (DuckDB holds a CTE read twice whole: here every
--- scenario's criteria and levels for every trust and month). The same rows, in two thirds of the time on the small
--- England's whole history; whether it is what let 10× England run out of memory is not yet measured
-baseline_criteria as (
-    select methodology_version, scenario, trust_code, period, level, status, criterion, missing_input
-    from {{ ref('int_failure_scale_criteria') }}
-    where scenario = 'baseline'
-    union all
-    select methodology_version, scenario, trust_code, period, level, status, criterion, missing_input
-    from {{ ref('int_failure_scale_systemic_criteria') }}
-    where scenario = 'baseline'
-),
-
-baseline_met as (
-    select
-        methodology_version,
-        scenario,
-        trust_code,
-        period,
-        coalesce(max(case when status = 'met' then level end), 0) as level
-    from baseline_criteria
-    group by methodology_version, scenario, trust_code, period
-),
-
 -- the highest level met (one pass over the criteria)
 met as (
     select
@@ -53,27 +28,40 @@ met as (
     group by methodology_version, scenario, trust_code, period
 ),
 
+-- the published levels' criteria (the baseline's), each beside the highest level its trust met that month: read on
+-- their own, not from all_criteria nor `met`, so that each of those is read once, as a stream (DuckDB holds a CTE
+-- read twice whole: here every scenario's criteria or levels for every trust and month). The same rows, in about two
+-- thirds of the time on the small England's whole history; whether it lets 10× England fit is not yet measured
+baseline_criteria as (
+    select
+        criteria.*,
+        coalesce(max(case when status = 'met' then level end)
+            over (partition by methodology_version, scenario, trust_code, period), 0) as level_met
+    from (
+        select methodology_version, scenario, trust_code, period, level, status, criterion, missing_input
+        from {{ ref('int_failure_scale_criteria') }}
+        where scenario = 'baseline'
+        union all
+        select methodology_version, scenario, trust_code, period, level, status, criterion, missing_input
+        from {{ ref('int_failure_scale_systemic_criteria') }}
+        where scenario = 'baseline'
+    ) as criteria
+),
+
 -- the criteria not assessable above that level: what could have put the trust higher — for the published levels
 -- (the baseline); the calibration scenarios count levels only (rpt_calibration)
 missing as (
     select
-        met.methodology_version,
-        met.scenario,
-        met.trust_code,
-        met.period,
+        methodology_version,
+        scenario,
+        trust_code,
+        period,
         count(*) as criteria_not_assessable,
-        {{ ordered_listagg(dbt.concat(["all_criteria.criterion", "': '",
-                                       "coalesce(all_criteria.missing_input, 'not assessable')"]),
-                           "'; '", ['all_criteria.criterion']) }} as missing_inputs
-    from baseline_met as met
-    inner join baseline_criteria as all_criteria
-        on all_criteria.methodology_version = met.methodology_version
-        and all_criteria.scenario = met.scenario
-        and all_criteria.trust_code = met.trust_code
-        and all_criteria.period = met.period
-        and all_criteria.status = 'not_assessable'
-        and all_criteria.level > met.level
-    group by met.methodology_version, met.scenario, met.trust_code, met.period
+        {{ ordered_listagg(dbt.concat(["criterion", "': '", "coalesce(missing_input, 'not assessable')"]),
+                           "'; '", ['criterion']) }} as missing_inputs
+    from baseline_criteria
+    where status = 'not_assessable' and level > level_met
+    group by methodology_version, scenario, trust_code, period
 )
 
 select
