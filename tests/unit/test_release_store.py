@@ -119,8 +119,8 @@ def test_a_late_release_rebases_the_later_ones_and_the_store_equals_an_in_order_
 
 
 def _put_in_process(args):
-    root, key, published, rows = args
-    TABLES[f"sha-{key}"] = rows
+    root, key, published, rows, raw_files = args
+    TABLES.update(raw_files)   # a process of its own: every release's "raw file", for its re-bases
     return _put(_store(Path(root), scope="month"), key, published, rows).release.key
 
 
@@ -130,12 +130,17 @@ def test_releases_stored_at_the_same_time_from_two_processes_equal_a_sequential_
     rows = {f"2026-{m:02d}": [(f"m{m}", org, float(m * 10 + i)) for i, org in enumerate("ABCDEFGH")]
             for m in range(1, 7)}
     rows["2026-04"].append(("m2", "A", 99.0))  # month 4's release revises a figure of month 2
-    jobs = [(str(tmp_path / "side_by_side"), key, date(2026, int(key[5:]), 28), r) for key, r in rows.items()]
-    TABLES.update({f"sha-{key}": r for key, r in rows.items()})  # each process's "raw files", for its re-bases
-    with multiprocessing.get_context("fork").Pool(2) as pool:  # newest first: most releases arrive "late"
-        assert sorted(pool.map(_put_in_process, list(reversed(jobs)), chunksize=1)) == sorted(rows)
+    raw_files = {f"sha-{key}": r for key, r in rows.items()}
+    TABLES.update(raw_files)
+    jobs = [(str(tmp_path / "side_by_side"), key, date(2026, int(key[5:]), 28), r, raw_files)
+            for key, r in rows.items()]
+    # processes of their own, not forks of this one (whose other threads may hold a lock a forked child would wait on
+    # forever: it happened), and a time limit, so that a worker that hangs fails the test instead of stopping the suite
+    with multiprocessing.get_context("spawn").Pool(2) as pool:  # newest first: most releases arrive "late"
+        stored = pool.map_async(_put_in_process, list(reversed(jobs)), chunksize=1).get(timeout=300)
+        assert sorted(stored) == sorted(rows)
     sequential = _store(tmp_path / "sequential", scope="month")
-    for _, key, published, r in sorted(jobs, key=lambda job: job[1]):
+    for _, key, published, r, _ in sorted(jobs, key=lambda job: job[1]):
         _put(sequential, key, published, r)
     side_by_side = _store(tmp_path / "side_by_side", scope="month")
     assert sorted(side_by_side.state()) == sorted(rows)
