@@ -239,14 +239,15 @@ def held_as_landed(feed: ReleaseSeries, keys: list[str], settings: Settings) -> 
     if isinstance(feed, ApiFeed):
         return []
     landings = last_landings(settings.raw_dir, feed.feed, feed.table)
-    state = release_store(settings, feed).state()
+    store = release_store(settings, feed)
+    state = store.state()
     index_url, releases = discover(feed, settings)
     listed = {r.key: r for r in releases}
     held = []
     for key in keys:
         entry, stored, release = landings.get(key), state.get(key), listed.get(key)
         if not (entry and stored and release and entry.get("validators")) or stored.sha256 != entry["sha256"] \
-                or not release_store(settings, feed).delta_path(key).exists():
+                or not store.delta_path(key).exists():
             continue
         url = release_url(index_url, release)
         if entry["source_url"] == url and stored.source_url == url and probe(url, settings.patience(feed.max_bytes)) \
