@@ -19,7 +19,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.feeds.assets import AS_AT_TAG, listed_keys, release_requests, wanted_keys
+from orchestration.feeds.assets import AS_AT_TAG, release_requests, wanted_keys
 from orchestration.feeds.catalog import SERIES
 from orchestration.feeds.spec import ApiFeed
 from orchestration.progress import run_config
@@ -92,16 +92,16 @@ def plan_series(settings: Settings, as_at: date, instance: dg.DagsterInstance) -
     planned = []
     for kind, feed in SERIES.items():
         known = set(instance.get_dynamic_partitions(feed.partitions_name))
-        wanted, new = wanted_keys(feed, settings, as_at, known)
-        if new:
-            instance.add_dynamic_partitions(feed.partitions_name, new)
-        held = len(listed_keys(feed, settings, as_at)) - len(wanted)
+        wanted = wanted_keys(feed, settings, as_at, known)
+        if wanted.new:
+            instance.add_dynamic_partitions(feed.partitions_name, wanted.new)
+        held = wanted.held
         if held:
             print(f"  {kind}: {held} release{'s' if held > 1 else ''} held as landed, not fetched again (the files' "
                   "size and modification time, or the server's validators, are those recorded when they were "
                   "landed)", flush=True)
-        if wanted:
-            planned.append((kind, release_requests(feed, wanted, as_at)))
+        if wanted.keys:
+            planned.append((kind, release_requests(feed, wanted.keys, as_at)))
         elif not held:
             print(f"  {kind}: no releases listed" + (" (no CQC API to pull here)" if isinstance(feed, ApiFeed) else ""),
                   flush=True)

@@ -12,6 +12,7 @@
   location's (`orchestration/definitions.py`).
 """
 
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 import dagster as dg
@@ -195,7 +196,15 @@ def listed_keys(feed: ReleaseSeries, settings: Settings, as_at: date) -> list[st
     return [r.key for r in releases if r.published_on <= as_at]
 
 
-def wanted_keys(feed: ReleaseSeries, settings: Settings, as_at: date, known: set[str]) -> tuple[list[str], list[str]]:
+@dataclass(frozen=True)
+class Wanted:
+    """The releases a run of a series asks for, the new partitions among them, and how many listed it leaves out."""
+    keys: list[str]
+    new: list[str]
+    held: int
+
+
+def wanted_keys(feed: ReleaseSeries, settings: Settings, as_at: date, known: set[str]) -> Wanted:
     """What a run of a series asks for, and which of those are new partitions: the releases listed that are new, and
     those that may have been re-published with other bytes — every release listed but those whose file is, by its
     validators, still the bytes stored (`pipeline.held_as_landed`). An API's pull: the day's, pulled again by every
@@ -203,9 +212,9 @@ def wanted_keys(feed: ReleaseSeries, settings: Settings, as_at: date, known: set
     listed = listed_keys(feed, settings, as_at)
     new = [k for k in listed if k not in known]
     if isinstance(feed, ApiFeed):
-        return listed, new
+        return Wanted(listed, new, 0)
     held = set(pipeline.held_as_landed(feed, [k for k in listed if k in known], settings))
-    return [k for k in listed if k not in held], new
+    return Wanted([k for k in listed if k not in held], new, len(held))
 
 
 def series_sensor(feed: ReleaseSeries) -> dg.SensorDefinition:
@@ -219,11 +228,12 @@ def series_sensor(feed: ReleaseSeries) -> dg.SensorDefinition:
     def _sensor(context: dg.SensorEvaluationContext):
         as_at = datetime.now(timezone.utc).date()  # the tick is where a sensor's run starts: its day is "today"
         known = set(context.instance.get_dynamic_partitions(feed.partitions_name))
-        wanted, new = wanted_keys(feed, Settings.from_env(), as_at, known)
-        if not wanted:
+        wanted = wanted_keys(feed, Settings.from_env(), as_at, known)
+        if not wanted.keys:
             return dg.SkipReason(f"no new or re-published {feed.kind} release")
-        return dg.SensorResult(run_requests=[release_requests(feed, wanted, as_at)],
-                               dynamic_partitions_requests=[partitions(feed).build_add_request(new)] if new else [])
+        return dg.SensorResult(run_requests=[release_requests(feed, wanted.keys, as_at)],
+                               dynamic_partitions_requests=[partitions(feed).build_add_request(wanted.new)]
+                               if wanted.new else [])
 
     return _sensor
 
