@@ -46,12 +46,28 @@ class Suite:
     # columns that must be there, and the type of their values (None: presence only — for the columns of millions
     # of rows where the parser's Arrow schema already fixes the type and a check of every value costs seconds)
     types: dict[str, str | None] = field(default_factory=dict)
+    # what `derive` reads, for a suite that does not name its columns: with it, a validation reads only the typed
+    # columns, those its expectations name and these (a mart of millions of rows is not loaded whole); None: all
+    reads: tuple[str, ...] | None = None
 
     @classmethod
     def of(cls, module: ModuleType) -> "Suite":
         columns = getattr(module, "COLUMNS", None)
         return cls(module.NAME, module.build, tuple(columns) if columns else None, getattr(module, "derive", None),
                    getattr(module, "TYPES", {}))
+
+    def columns_read(self, context: SuiteContext = SuiteContext()) -> list[str] | None:
+        """The columns a validation reads (None: every column of the table)."""
+        if self.columns:
+            return list(self.columns)
+        if self.reads is None:
+            return None
+        named = [*self.types, *self.reads]
+        for expectation in self.build(context):
+            for name in ("column", "column_A", "column_B"):
+                named.append(getattr(expectation, name, None))
+            named += getattr(expectation, "column_list", None) or []
+        return list(dict.fromkeys(c for c in named if c))
 
     def expectations(self, context: SuiteContext) -> list:
         """Columns and types first (critical), then the suite's own rules."""
@@ -119,8 +135,9 @@ def validate(table: pa.Table, suite: Suite, context: SuiteContext = SuiteContext
     renders it); without it, nothing is written (check-feed, tests)."""
     import great_expectations as gx  # slow import: only when a check actually runs
 
-    if suite.columns:
-        table = table.select([c for c in suite.columns if c in table.column_names])
+    columns = suite.columns_read(context)
+    if columns is not None:   # those a derive computes are not in the table yet
+        table = table.select([c for c in columns if c in table.column_names])
     frame = table.to_pandas()
     for column, kind in suite.types.items():  # GX checks the type of each value only in object columns
         if kind and column in frame and frame[column].dtype.kind not in "fiub":

@@ -81,16 +81,19 @@ class Reader:
             raise FileNotFoundError(f"{schema}.{table}: Spark built no table at {folder}")
         return "read_parquet('" + str(folder / "*.parquet").replace("'", "''") + "')"
 
-    def canonical(self, schema: str, table: str) -> str:
+    def canonical(self, schema: str, table: str, only: list[str] | None = None) -> str:
         """A SELECT of a built table in the column types the snapshot keeps whichever engine built it: every whole
         number as BIGINT (DuckDB sums to HUGEINT, Spark counts in INTEGER), every timestamp as an instant in UTC
-        (Spark writes its session-zone — UTC — timestamps without a zone). Names and order as built."""
+        (Spark writes its session-zone — UTC — timestamps without a zone). Names and order as built; with `only`,
+        those of its columns alone (names it does not have are not asked for)."""
         relation = self.relation(schema, table)
         columns = self.connection.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
-        return "SELECT " + ", ".join(_canonical(name, kind) for name, kind, *_ in columns) + f" FROM {relation}"
+        wanted = None if only is None else set(only)
+        return "SELECT " + ", ".join(_canonical(name, kind) for name, kind, *_ in columns
+                                     if wanted is None or name in wanted) + f" FROM {relation}"
 
-    def table(self, schema: str, table: str):
-        return self.connection.sql(self.canonical(schema, table)).to_arrow_table()
+    def table(self, schema: str, table: str, only: list[str] | None = None):
+        return self.connection.sql(self.canonical(schema, table, only)).to_arrow_table()
 
 
 WHOLE_NUMBERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",

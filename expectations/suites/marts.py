@@ -7,6 +7,7 @@ cautions, and the rules that read a JSON column (the failure scale's criteria) o
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from orchestration.feeds.cqc.sheet import DOMAINS, NON_RATINGS, RATINGS
 from expectations.registry import Suite
@@ -15,16 +16,28 @@ from expectations.suites.rules import WARNING, between, holds, not_null, one_of,
 SCORES = [1, 2, 3, 4]
 
 
-def _suite(name, build, derive=None, types=None) -> Suite:
-    return Suite(name=name, build=lambda context: build(), derive=derive, types=types or {})
+def _suite(name, build, derive: "_Derived | None" = None, types=None) -> Suite:
+    """A mart's suite reads only the columns it checks (typed, named by an expectation, or read by a derived rule):
+    the failure scale's criteria are millions of rows at national scale, and a check must not load them whole."""
+    return Suite(name=name, build=lambda context: build(), derive=derive, types=types or {},
+                 reads=derive.reads if derive else ())
 
 
 TRUST_MONTH = {"trust_code": "str", "period": "date"}
 
 
-def _derived(**rules):
-    """A derive function adding each named rule (frame -> Series) as a column."""
-    return lambda frame, context: frame.assign(**{name: rule(frame) for name, rule in rules.items()})
+@dataclass(frozen=True)
+class _Derived:
+    """A derive function adding each named rule (frame -> Series) as a column, and the columns the rules read."""
+    reads: tuple[str, ...]
+    rules: dict
+
+    def __call__(self, frame, context):
+        return frame.assign(**{name: rule(frame) for name, rule in self.rules.items()})
+
+
+def _derived(reads: tuple[str, ...], **rules) -> _Derived:
+    return _Derived(tuple(reads), rules)
 
 
 def _criteria_consistent(frame):
@@ -63,7 +76,8 @@ SUITES = [
         holds("fte_within_headcount", WARNING, mostly=0.99),
         between("sickness_absence_rate_percent", 0, 100), between("sickness_national_percentile_rank", 0, 1),
         between("sickness_worst_decile_months", 0, None)],
-        _derived(fte_within_headcount=lambda f: (f["total_fte"] <= f["total_headcount"] + 1e-6)
+        _derived(("total_fte", "total_headcount"),
+                 fte_within_headcount=lambda f: (f["total_fte"] <= f["total_headcount"] + 1e-6)
                  .astype("object").where(f["total_fte"].notna() & f["total_headcount"].notna(), None)),
         {**TRUST_MONTH, "total_fte": "float", "sickness_absence_rate_percent": "float"}),
     _suite("fct_trust_workforce_by_staff_group", lambda: [
@@ -81,17 +95,18 @@ SUITES = [
         # assert_failure_level_is_its_highest_criterion checks the level against the criteria tables; this, against
         # the JSON the API serves)
         holds("criteria_explain_the_level")],
-        _derived(criteria_explain_the_level=_criteria_consistent),
+        _derived(("level", "criteria"), criteria_explain_the_level=_criteria_consistent),
         {**TRUST_MONTH, "level": "int", "criteria": "str", "consequence": "str", "methodology_version": "str"}),
     _suite("fct_trust_failure_scale_criteria", lambda: [
         one_of("status", ["met", "not_met", "not_assessable"]), one_of("data_access", ["public", "restricted"]),
         between("level", 1, 5), holds("not_assessable_says_why")],
-        _derived(not_assessable_says_why=lambda f: f["missing_input"].notna()
+        _derived(("missing_input", "status"), not_assessable_says_why=lambda f: f["missing_input"].notna()
                  .astype("object").where(f["status"] == "not_assessable", None)),
         {**TRUST_MONTH, "criterion": "str", "status": "str", "level": "int", "methodology_version": "str"}),
     _suite("rpt_methodology_comparison", lambda: [
         between("from_level", 0, 5), between("to_level", 0, 5), holds("moved_when_levels_differ")],
-        _derived(moved_when_levels_differ=lambda f: f["moved"] == (f["from_level"] != f["to_level"])),
+        _derived(("moved", "from_level", "to_level"),
+                 moved_when_levels_differ=lambda f: f["moved"] == (f["from_level"] != f["to_level"])),
         {**TRUST_MONTH, "from_version": "str", "to_version": "str", "from_level": "int", "to_level": "int"}),
     _suite("fct_failure_scale_inputs", lambda: [
         not_null("methodology_version"), between("finance_return_age_months", 0, None),
@@ -100,14 +115,16 @@ SUITES = [
     _suite("fct_economy_condition", lambda: [
         unique("methodology_version", "trust_code", "period"), between("others_failing_share", 0, 1),
         holds("one_trust_left_out"), between("stress_measures_passed", 0, 3), between("stress_measures_assessed", 0, 3)],
-        _derived(one_trust_left_out=lambda f: f["other_trusts"] == f["economy_trusts"] - 1),
+        _derived(("other_trusts", "economy_trusts"),
+                 one_trust_left_out=lambda f: f["other_trusts"] == f["economy_trusts"] - 1),
         {**TRUST_MONTH, "icb_code": "str", "others_failing_share": "float"}),
     *[_suite(report, lambda: [
         *[between(c, 0, None) for c in ("n_failing_in_failing", "n_failing_in_other", "n_ok_in_failing",
                                         "n_ok_in_other")],
         between("fisher_p", 0, 1 + 1e-9), between("share_failing_in_failing_economies", 0, 1),
         holds("odds_ratio_within_its_ci"), holds("relative_risk_within_its_ci")],
-        _derived(odds_ratio_within_its_ci=_ci_holds("odds_ratio", "or_ci_low", "or_ci_high"),
+        _derived(("odds_ratio", "or_ci_low", "or_ci_high", "relative_risk", "rr_ci_low", "rr_ci_high"),
+                 odds_ratio_within_its_ci=_ci_holds("odds_ratio", "or_ci_low", "or_ci_high"),
                  relative_risk_within_its_ci=_ci_holds("relative_risk", "rr_ci_low", "rr_ci_high")),
         {"period": "date", "n_failing_in_failing": "int", "odds_ratio": "float", "fisher_p": "float"})
       for report in ("rpt_economy_trust_link", "rpt_finance_quality_link")],
@@ -118,31 +135,35 @@ SUITES = [
     _suite("rpt_ratings_trend", lambda: [
         between("mean_score", 0, 3), between("share_good_or_outstanding", 0, 1),  # Inadequate 0 … Outstanding 3
         holds("five_years_in_the_window")],
-        _derived(five_years_in_the_window=lambda f: f["in_five_year_window"].sum() == min(5, len(f))),
+        _derived(("in_five_year_window",),
+                 five_years_in_the_window=lambda f: f["in_five_year_window"].sum() == min(5, len(f))),
         {"publication_year": "int", "mean_score": "float", "in_five_year_window": "bool"}),
     _suite("rpt_data_quality", lambda: [
         holds("rows_reconcile"), between("expectations_passed", 0, None)],
-        _derived(rows_reconcile=lambda f: (f["rows_in"] == f["rows_valid"] + f["rows_quarantined"])
+        _derived(("rows_in", "rows_valid", "rows_quarantined"),
+                 rows_reconcile=lambda f: (f["rows_in"] == f["rows_valid"] + f["rows_quarantined"])
                  .astype("object").where(f["rows_in"].notna() & f["rows_valid"].notna(), None)),
         {"asset": "str", "asset_kind": "str", "partition_key": "str"}),
     _suite("rpt_feed_freshness", lambda: [
         # a file dated after the day it was received: a clock wrong somewhere, or a mirror read as at an earlier day
         between("releases_held", 0, None), holds("status_says_what_is_held"),
         holds("published_before_received", WARNING)],
-        _derived(status_says_what_is_held=lambda f: (f["status"] == "no releases") == (f["releases_held"] == 0),
+        _derived(("status", "releases_held", "latest_published_on", "latest_received_on"),
+                 status_says_what_is_held=lambda f: (f["status"] == "no releases") == (f["releases_held"] == 0),
                  published_before_received=lambda f: (f["latest_published_on"] <= f["latest_received_on"])
                  .astype("object").where(f["latest_received_on"].notna() & f["latest_published_on"].notna(), None)),
         {"feed": "str", "status": "str", "releases_held": "int"}),
     _suite("fct_quarantined_rows", lambda: [
         not_null("feed_folder"), holds("finance_returns_restricted")],
-        _derived(finance_returns_restricted=lambda f: (f["access"] == "restricted")
+        _derived(("access", "table_name"), finance_returns_restricted=lambda f: (f["access"] == "restricted")
                  .where(f["table_name"] == "monthly_returns", None).astype("object")),
         {"feed_folder": "str", "table_name": "str", "source_row": "int", "rule": "str", "reason": "str"}),
     _suite("dim_trust_peer_group", lambda: [
         not_null("trust_code"), unique("trust_code"),
         one_of("peer_group", ["acute", "specialist", "mental health", "community", "ambulance", "other"]),
         holds("most_locations_in_the_category"), holds("peer_group_only_with_locations")],
-        _derived(most_locations_in_the_category=lambda f: (f["locations_in_category"].astype("float")
+        _derived(("locations_in_category", "locations", "peer_group"),
+                 most_locations_in_the_category=lambda f: (f["locations_in_category"].astype("float")
                                                            <= f["locations"].astype("float"))
                  .astype("object").where(f["locations"].notna(), None),
                  peer_group_only_with_locations=lambda f: f["peer_group"].isna() == f["locations"].isna()),
@@ -154,6 +175,7 @@ SUITES = [
         types={"trust_code": "str", "financial_year": "str", "operating_income": "float", "published_on": "date"}),
     _suite("rpt_calibration", lambda: [
         between("trusts_moved", 0, None), holds("levels_add_up")],
-        _derived(levels_add_up=lambda f: sum(f[f"trusts_at_level_{n}"] for n in range(6)) == f["trusts"]),
+        _derived((*[f"trusts_at_level_{n}" for n in range(6)], "trusts"),
+                 levels_add_up=lambda f: sum(f[f"trusts_at_level_{n}"] for n in range(6)) == f["trusts"]),
         {"period": "date", "scenario": "str", "trusts": "int", "trusts_moved": "int"}),
 ]
