@@ -138,10 +138,12 @@ def validate(table: pa.Table, suite: Suite, context: SuiteContext = SuiteContext
     columns = suite.columns_read(context)
     if columns is not None:   # those a derive computes are not in the table yet
         table = table.select([c for c in columns if c in table.column_names])
+    import pandas as pd
+
     frame = table.to_pandas()
     for column, kind in suite.types.items():  # GX checks the type of each value only in object columns
         if kind and column in frame and frame[column].dtype.kind not in "fiub":
-            frame[column] = frame[column].astype(object)
+            frame[column] = pd.Series(shared_objects(table.column(column)), index=frame.index, dtype=object)
     if suite.derive is not None:
         frame = suite.derive(frame, context)
     gx_suite = gx.ExpectationSuite(name=suite.name, expectations=suite.expectations(context))
@@ -166,6 +168,19 @@ def validate(table: pa.Table, suite: Suite, context: SuiteContext = SuiteContext
             "exception": (r.exception_info or {}).get("exception_message") if r.exception_info else None,
         })
     return Validation(suite=suite.name, evaluated=len(result.results), failed=failed)
+
+
+def shared_objects(column: pa.ChunkedArray):
+    """A column as a NumPy object array in which equal values are one Python object, None where null. A mart's trust
+    codes, periods and ratings repeat millions of times: this costs a pointer a row, where pandas' `astype(object)`
+    of its Arrow-backed strings (pandas 3) makes a new Python string of every value — 4 GB more for a 13-million-row
+    mart at 10x England."""
+    import numpy as np
+
+    encoded = column.combine_chunks().dictionary_encode() if len(column) else pa.array([], column.type).dictionary_encode()
+    values = np.empty(len(encoded.dictionary) + 1, dtype=object)
+    values[:-1] = encoded.dictionary.to_pylist()   # the last slot stays None: where the value is null
+    return values[encoded.indices.fill_null(len(encoded.dictionary)).to_numpy(zero_copy_only=False)]
 
 
 def _quiet(context) -> None:

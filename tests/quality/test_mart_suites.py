@@ -22,3 +22,41 @@ def test_a_mean_on_the_0_to_3_scale_passes(mean_score):
 def test_a_mean_off_the_scale_is_blocking(mean_score):
     outcome = validate(_trend(mean_score), MART_SUITES["rpt_ratings_trend"])
     assert outcome.blocking and "mean_score" in str(outcome.summary())
+
+
+# --- the frame a mart's suite sees: typed columns as shared Python objects ------------------------------------------
+
+def test_shared_objects_makes_one_object_of_each_value_and_none_of_nulls():
+    from datetime import date
+
+    from expectations.registry import shared_objects
+
+    codes = shared_objects(pa.chunked_array([["RX1", None, "RX2"], ["RX1", "RX2", None]]))
+    assert codes.dtype == object and list(codes) == ["RX1", None, "RX2", "RX1", "RX2", None]
+    assert codes[0] is codes[3] and codes[2] is codes[4]          # one object each, not one a row
+    periods = shared_objects(pa.chunked_array([[date(2024, 1, 1), date(2024, 1, 1)]]))
+    assert periods[0] == date(2024, 1, 1) and periods[0] is periods[1]
+    assert len(shared_objects(pa.chunked_array([], pa.string()))) == 0
+
+
+def _quality(**changes) -> pa.Table:
+    from datetime import date
+    columns = {"trust_code": ["RX1", "RX2"], "period": [date(2024, 1, 1), date(2024, 2, 1)],
+               "rating_level": ["trust", "trust"], "key_question": ["Overall", "Safe"], "rating": ["Good", "Inadequate"],
+               "rating_scale": ["2014", "2014"], "rating_age_days": [10, 20], "is_inherited": [False, True]}
+    return pa.table({**columns, **changes})
+
+
+def test_a_trust_quality_mart_of_the_right_types_passes():
+    outcome = validate(_quality(), MART_SUITES["fct_trust_quality"])
+    assert outcome.success, outcome.summary()
+
+
+def test_a_column_of_the_wrong_type_is_still_found_and_a_null_date_is_still_null():
+    from datetime import date
+
+    wrong = validate(_quality(trust_code=[1, 2]), MART_SUITES["fct_trust_quality"])
+    assert [f["column"] for f in wrong.failed] == ["trust_code"] and wrong.blocking, wrong.summary()
+    missing = validate(_quality(period=pa.array([date(2024, 1, 1), None])), MART_SUITES["fct_trust_quality"])
+    assert [(f["expectation"], f["column"]) for f in missing.failed] == \
+        [("expect_column_values_to_not_be_null", "period")], missing.summary()
