@@ -2,7 +2,8 @@
 
 1. the **reference files** (the `refresh` job's current files): ODS and ONS, which the others are checked against;
 2. each **series**: one single-run backfill of every release its index lists (the sensors' run requests, built by
-   the same functions; a release whose bytes are held is a quick no-op), and the CQC API's pull of the day;
+   the same functions; a release whose bytes are held is not fetched again), and the CQC API's pull of the day
+   (once a day: a run after it was stored that day pulls nothing);
 3. the **build** (the rest of `refresh`): what depends on anything stored in 1–2 — what declarative automation would
    rebuild — or everything if the published snapshot is for another day or another build of the models; nothing at
    all if nothing is new.
@@ -96,7 +97,10 @@ def plan_series(settings: Settings, as_at: date, instance: dg.DagsterInstance) -
         if wanted.new:
             instance.add_dynamic_partitions(feed.partitions_name, wanted.new)
         held = wanted.held
-        if held:
+        if held and isinstance(feed, ApiFeed):
+            print(f"  {kind}: the pull of {as_at} is stored, not pulled again (the API is pulled once a day)",
+                  flush=True)
+        elif held:
             print(f"  {kind}: {held} release{'s' if held > 1 else ''} held as landed, not fetched again (the files' "
                   "size and modification time, or the server's validators, are those recorded when they were "
                   "landed)", flush=True)

@@ -207,12 +207,10 @@ class Wanted:
 def wanted_keys(feed: ReleaseSeries, settings: Settings, as_at: date, known: set[str]) -> Wanted:
     """What a run of a series asks for, and which of those are new partitions: the releases listed that are new, and
     those that may have been re-published with other bytes — every release listed but those whose file is, by its
-    validators, still the bytes stored (`pipeline.held_as_landed`). An API's pull: the day's, pulled again by every
-    run that day (a sensor's run key is the day's: it asks once)."""
+    validators, still the bytes stored (`pipeline.held_as_landed`). An API's pull: the day's, once a day — a run
+    that day after it was stored asks for nothing (a sensor's run key is the day's: it asks once too)."""
     listed = listed_keys(feed, settings, as_at)
     new = [k for k in listed if k not in known]
-    if isinstance(feed, ApiFeed):
-        return Wanted(listed, new, 0)
     held = set(pipeline.held_as_landed(feed, [k for k in listed if k in known], settings))
     return Wanted([k for k in listed if k not in held], new, len(held))
 

@@ -232,12 +232,15 @@ def held_as_landed(feed: ReleaseSeries, keys: list[str], settings: Settings) -> 
     """Those of `keys` whose release is stored from the bytes last landed for it and whose file is still those bytes
     by its validators (size and modification time, or the web server's ETag or Last-Modified), asked without
     fetching it: a run need not fetch, hash and check them again. A release without validators, from another URL,
-    or whose validators changed or cannot be had, is not among them: it is fetched and checked as usual."""
+    or whose validators changed or cannot be had, is not among them: it is fetched and checked as usual. An API's
+    pull (its key the day) is held once stored: the API is pulled once a day, as its sensor asks (a pull that failed
+    stored nothing, so the next run pulls again, resuming where it stopped)."""
     from orchestration.fetch import probe
     from orchestration.landing import last_landings
 
-    if isinstance(feed, ApiFeed):
-        return []
+    if isinstance(feed, ApiFeed):   # a pull has no validators: the day's is held once it is stored (a pull a day)
+        store = release_store(settings, feed)
+        return [key for key in keys if key in store.state() and store.delta_path(key).exists()]
     landings = last_landings(settings.raw_dir, feed.feed, feed.table)
     store = release_store(settings, feed)
     state = store.state()

@@ -50,3 +50,26 @@ def test_api_pull_over_http_with_faults_stores_what_the_mirror_holds(tmp_path, m
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_days_pull_is_asked_for_until_it_is_stored_then_not_again_that_day(tmp_path, monkeypatch):
+    from orchestration.feeds.assets import wanted_keys
+
+    root = tmp_path / "mirror"
+    simulate("small", 12, root, feeds={"cqc"})
+    home = tmp_path / "home"
+    monkeypatch.setenv("OVERSIGHT_HOME", str(home))
+    monkeypatch.setenv("OVERSIGHT_FEEDS_URL", root.as_uri())
+    day = date.fromisoformat(PULL)
+    with dg.DagsterInstance.ephemeral() as instance:
+        before = wanted_keys(CQC_API_FEED, Settings.from_env(), day, set())
+        assert (before.keys, before.new, before.held) == ([PULL], [PULL], 0)
+        instance.add_dynamic_partitions(CQC_API_FEED.partitions_name, [PULL])
+        # known as a partition, but no pull stored (a pull cut short stores nothing): asked for again
+        assert wanted_keys(CQC_API_FEED, Settings.from_env(), day, {PULL}).keys == [PULL]
+        result, stored = _pull(instance, monkeypatch, home, root.as_uri())
+        assert result.success and stored.num_rows > 100
+        after = wanted_keys(CQC_API_FEED, Settings.from_env(), day, {PULL})
+        assert (after.keys, after.new, after.held) == ([], [], 1)
+        # the next day's pull is new again
+        assert wanted_keys(CQC_API_FEED, Settings.from_env(), date(2026, 10, 3), {PULL}).keys == ["2026-10-03"]
