@@ -249,10 +249,16 @@ def cmd_run(args) -> int:
     except (EngineUnavailable, ValueError) as exc:
         print(f"oversight run: {exc}", file=sys.stderr)
         return 2
-    settings = prepare_home(args.scale, args.seed)
-    from orchestration.launch import run
+    from orchestration.files import HomeBusy, run_lock
+    try:
+        with run_lock(Settings.from_env().home):   # the first run of a home simulates its feeds: inside the lock too
+            settings = prepare_home(args.scale, args.seed)
+            from orchestration.launch import run
 
-    return run(settings, args.as_at or _today())
+            return run(settings, args.as_at or _today())
+    except HomeBusy as exc:
+        print(f"oversight run: {exc}", file=sys.stderr)
+        return 2
 
 
 def cmd_compare_snapshots(args) -> int:

@@ -92,3 +92,37 @@ def append_line(path: Path, line: str) -> None:
         if is_disk_full(error):
             raise disk_full(error, path) from error
         raise
+
+
+class HomeBusy(RuntimeError):
+    """Another `oversight run` holds the home."""
+
+
+@contextlib.contextmanager
+def run_lock(home: Path) -> Iterator[None]:
+    """One `oversight run` at a time in a home: two would build the same DuckDB warehouse (the second's dbt fails on
+    DuckDB's file lock, after it has ingested) and race to publish. An exclusive `flock` on `<home>/.run.lock`, held
+    for the run and released by the system however the process ends (a kill included); the holder's pid is written
+    in it, for the refusal's message."""
+    import fcntl
+
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / ".run.lock"
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise HomeBusy(f"another `oversight run` is running in {home} ({holder}): wait for it to finish, or "
+                           "give this one another OVERSIGHT_HOME") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
