@@ -271,20 +271,15 @@ def _validate(table: pa.Table, header: list[str], result: ParseResult, reference
     bad = pa.chunked_array([np.zeros(cleaned.num_rows, dtype=bool)])
     for check in checks:
         bad = pc.or_(bad, pc.fill_null(check[3], False))
-    # duplicates of the grain among the rows otherwise good (on the key columns only: a narrow table)
+    # duplicates of the grain among the rows otherwise good
     keys = ["month_end", "org_code", "staff_group", "data_type"]
-    narrow = cleaned.select([*keys, "_source_row"]).filter(pc.invert(bad))
-    counts = narrow.group_by(keys).aggregate([("_source_row", "count")])
-    repeated = counts.filter(pc.greater(counts["_source_row_count"], 1))
-    duplicate_rows = pa.array([], pa.int64())
-    if repeated.num_rows:
-        joined = narrow.join(repeated.select(keys), keys=keys, join_type="inner")
-        duplicate_rows = joined["_source_row"].combine_chunks()
+    good_rows = np.flatnonzero(~bad.to_numpy())
+    duplicate = np.zeros(cleaned.num_rows, dtype=bool)
+    duplicate[good_rows[_repeated(_key_codes(cleaned.select(keys).take(good_rows), keys))]] = True
     checks.append(("duplicate_key", "org_code",
                    lambda v: f"duplicate month, organisation ({v}), staff group and data type: every copy is held back",
-                   pc.is_in(cleaned["_source_row"], value_set=duplicate_rows)))
+                   pa.array(duplicate)))
     bad = pc.or_(bad, checks[-1][3])
-    del narrow, counts
 
     if pc.any(bad).as_py():
         failing = table.filter(bad).to_pylist()
@@ -298,21 +293,45 @@ def _validate(table: pa.Table, header: list[str], result: ParseResult, reference
     result.valid = cleaned.filter(pc.invert(bad))
 
     valid = result.valid
-    per_month = valid.group_by("month_end").aggregate([("org_code", "count_distinct")]) if valid.num_rows else None
-    reasons_count = valid.group_by("value_missing_reason").aggregate([("value_missing_reason", "count")]) \
-        if valid.num_rows else None
+    months = _key_codes(valid, ["month_end"])
+    # organisations per month: the distinct (month, organisation) pairs, counted by month
+    _, pair_rows = np.unique(_key_codes(valid, ["month_end", "org_code"]), return_index=True)
+    _, organisations_per_month = np.unique(months[pair_rows], return_counts=True)
+    reasons = pc.value_counts(valid["value_missing_reason"]).to_pylist() if valid.num_rows else []
     result.notes.update({
         "months": {"first": pc.min(valid["month_end"]).as_py().isoformat() if valid.num_rows else None,
                    "last": pc.max(valid["month_end"]).as_py().isoformat() if valid.num_rows else None,
-                   "count": per_month.num_rows if per_month else 0},
-        "organisations_per_month": {"min": pc.min(per_month["org_code_count_distinct"]).as_py() if per_month else 0,
-                                    "max": pc.max(per_month["org_code_count_distinct"]).as_py() if per_month else 0},
-        "staff_groups": len(pc.unique(valid["staff_group"].combine_chunks().dictionary_decode()))
-        if valid.num_rows else 0,
-        "missing_markers": {r: n for r, n in zip(reasons_count["value_missing_reason"].to_pylist(),
-                                                  reasons_count["value_missing_reason_count"].to_pylist())
-                            if r is not None} if reasons_count else {},
+                   "count": len(np.unique(months))},
+        "organisations_per_month": {"min": int(organisations_per_month.min()) if valid.num_rows else 0,
+                                    "max": int(organisations_per_month.max()) if valid.num_rows else 0},
+        "staff_groups": len(np.unique(_key_codes(valid, ["staff_group"]))),
+        "missing_markers": {r["values"]: r["counts"] for r in reasons if r["values"] is not None},
     })
+
+
+def _key_codes(table: pa.Table, columns: list[str]) -> np.ndarray:
+    """One integer per row, equal exactly where the rows' values in every one of `columns` are equal. The columns
+    are dates or dictionary-encoded texts without nulls: each row's day number or dictionary index (unique values
+    in one dictionary) is its code, and the codes are combined mixed-radix. Counting these integers with numpy
+    takes a fraction of a second where Acero's group-by and join on four columns took over one."""
+    key = np.zeros(table.num_rows, dtype=np.int64)
+    span = 1  # key < span
+    for name in columns:
+        column = table[name].combine_chunks()
+        codes = (column.indices if pa.types.is_dictionary(column.type) else pc.cast(column, pa.int32())).to_numpy()
+        codes = codes.astype(np.int64) - (codes.min() if len(codes) else 0)
+        width = int(codes.max()) + 1 if len(codes) else 1
+        if span * width >= 2**63:  # the product would overflow: renumber the key so far densely (0, 1, 2, …)
+            distinct, key = np.unique(key, return_inverse=True)
+            span = len(distinct)
+        key, span = key * width + codes, span * width
+    return key
+
+
+def _repeated(keys: np.ndarray) -> np.ndarray:
+    """Per row, whether another row has the same key."""
+    _, first_of, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    return counts[first_of] > 1
 
 
 def _marker_reasons(raw: pa.ChunkedArray) -> pa.ChunkedArray:
