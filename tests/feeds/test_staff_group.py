@@ -87,3 +87,43 @@ def test_a_zip_without_the_staff_group_file_names_what_it_holds():
         archive.writestr("NHS Workforce Statistics, March 2025 Organisation.csv", "x")
     result = parse_staff_group(buffer.getvalue(), "w.zip", as_at=AS_AT)
     assert not result.accepted and "Organisation.csv" in result.file_errors[0].message
+
+
+def test_every_copy_of_a_repeated_key_is_held_back_and_only_among_rows_otherwise_good():
+    """Known answer for the duplicate-key rule (month × organisation × staff group × data type): the month is
+    compared as a date, not as its text; a copy that breaks another rule is quarantined for that alone and makes
+    no duplicate of the row it repeats."""
+    rows = [GOOD,                                                                # row 2
+            GOOD.replace("9876.5", "1"),                                         # row 3: row 2 again
+            GOOD.replace("2025-03-31", "31/03/2025"),                            # row 4: the same month, UK style
+            GOOD.replace(",FTE,", ",HC,"),                                       # row 5: headcount: another key
+            GOOD.replace(",FTE,", ",HC,").replace("9876.5", "lots"),             # row 6: row 5's key, but bad
+            GOOD.replace(",RAL,", ",RBA,").replace("9876.5", "*")]               # row 7: another organisation
+    result = parse_staff_group(_csv(*rows), "dup.csv", as_at=AS_AT)
+    held = "column Org Code: duplicate month, organisation (RAL), staff group and data type: every copy is held back"
+    assert [(q["row"], q["column"], q["rule"], q["value"], q["reason"]) for q in result.quarantined] == [
+        (2, "Org Code", "duplicate_key", "RAL", held),
+        (3, "Org Code", "duplicate_key", "RAL", held),
+        (4, "Org Code", "duplicate_key", "RAL", held),
+        (6, "Total", "not_a_number", "lots", "column Total: 'lots' is not a number or a missing-value marker")]
+    assert result.valid.column("_source_row").to_pylist() == [5, 7]
+    assert result.notes["months"] == {"first": "2025-03-31", "last": "2025-03-31", "count": 1}
+    assert result.notes["organisations_per_month"] == {"min": 2, "max": 2}
+    assert result.notes["staff_groups"] == 1
+    assert result.notes["missing_markers"] == {"suppressed (small numbers)": 1}
+
+
+def test_row_keys_stay_exact_when_the_columns_span_more_than_an_int64():
+    """The key of a row packs its columns' codes into one integer; columns of wide spans (dictionaries of 100,000
+    texts, dates ten thousand years apart) would overflow it, and are renumbered first rather than wrapping round."""
+    import pyarrow as pa
+
+    from orchestration.feeds.workforce.staff_group import _key_codes
+
+    wide = pa.array([f"t{i}" for i in range(100_000)])
+    texts = lambda *picks: pa.DictionaryArray.from_arrays(pa.array(picks, pa.int32()), wide)  # noqa: E731
+    table = pa.table({"day": pa.array([date(1, 1, 1), date(9999, 12, 31), date(1, 1, 1), date(1, 1, 1)]),
+                      **{f"c{i}": texts(0, 99_999, 0, 0) for i in range(3)}})
+    table = table.set_column(3, "c2", texts(0, 99_999, 0, 5))
+    keys = _key_codes(table, ["day", "c0", "c1", "c2"]).tolist()
+    assert keys[0] == keys[2] and len(set(keys)) == 3
