@@ -114,16 +114,25 @@ def test_every_copy_of_a_repeated_key_is_held_back_and_only_among_rows_otherwise
 
 
 def test_row_keys_stay_exact_when_the_columns_span_more_than_an_int64():
-    """The key of a row packs its columns' codes into one integer; columns of wide spans (dictionaries of 100,000
-    texts, dates ten thousand years apart) would overflow it, and are renumbered first rather than wrapping round."""
+    """The key of a row packs its columns' codes into one integer; columns of many distinct values would overflow
+    it, and are renumbered first rather than wrapping round. Two texts of one date share a month code."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
-    from orchestration.feeds.workforce.staff_group import _key_codes
+    from orchestration.feeds.workforce.staff_group import _combined, _dictionary_codes, _month_codes
 
-    wide = pa.array([f"t{i}" for i in range(100_000)])
-    texts = lambda *picks: pa.DictionaryArray.from_arrays(pa.array(picks, pa.int32()), wide)  # noqa: E731
-    table = pa.table({"day": pa.array([date(1, 1, 1), date(9999, 12, 31), date(1, 1, 1), date(1, 1, 1)]),
-                      **{f"c{i}": texts(0, 99_999, 0, 0) for i in range(3)}})
-    table = table.set_column(3, "c2", texts(0, 99_999, 0, 5))
-    keys = _key_codes(table, ["day", "c0", "c1", "c2"]).tolist()
-    assert keys[0] == keys[2] and len(set(keys)) == 3
+    def coded(picks, values):
+        return pa.chunked_array([pa.DictionaryArray.from_arrays(pa.array(picks, pa.int32()), pa.array(values))])
+
+    def to_date(texts):
+        iso = pc.strptime(texts, format="%Y-%m-%d", unit="s", error_is_null=True)
+        return pc.cast(pc.coalesce(iso, pc.strptime(texts, format="%d/%m/%Y", unit="s", error_is_null=True)),
+                       pa.date32())
+
+    wide = [f"t{i}" for i in range(100_000)]
+    months = _month_codes(coded([0, 1, 2, 0], ["0001-01-01", "9999-12-31", "01/01/0001"]), to_date)
+    assert months[0].tolist() == [0, 1, 0, 0]
+    codes = [months, *(_dictionary_codes(coded(picks, wide)) for picks in ([0, 99_999, 0, 0], [0, 99_999, 0, 0],
+                                                                           [0, 99_999, 0, 5]))]
+    keys, _ = _combined([(code, width * 10**4) for code, width in codes])  # as if there were far more values
+    assert keys[0] == keys[2] and len(set(keys.tolist())) == 3
