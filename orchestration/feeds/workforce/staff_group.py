@@ -7,7 +7,6 @@ group × data type (FTE or HC). Accepts the published zip (finding the Staff Gro
 from __future__ import annotations
 
 import csv
-import io
 import re
 from datetime import date
 from typing import BinaryIO, Callable
