@@ -12,7 +12,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Callable
+from typing import BinaryIO, Callable
 
 import pyarrow as pa
 
@@ -297,6 +297,19 @@ def zip_member(content: bytes, result: ParseResult, wanted: Callable[[str], bool
     a damaged zip, or one holding the wrong file (named)."""
     if not content.startswith(ZIP_MAGIC):
         return content
+    opener = zip_member_opener(content, result, wanted, what)
+    if opener is None:
+        return None
+    with opener() as stream:
+        return stream.read()
+
+
+def zip_member_opener(content: bytes, result: ParseResult, wanted: Callable[[str], bool],
+                      what: str) -> Callable[[], BinaryIO] | None:
+    """As `zip_member`, but what it gives opens the member as a stream (each call from its start), for a reader
+    that parses while the member is inflated rather than after."""
+    if not content.startswith(ZIP_MAGIC):
+        return lambda: io.BytesIO(content)
     archive = open_zip(content, result)
     if archive is None:
         return None
@@ -308,7 +321,7 @@ def zip_member(content: bytes, result: ParseResult, wanted: Callable[[str], bool
         return None
     result.notes["zip_member"] = members[0]
     result.file = f"{result.file}!{members[0]}"
-    return archive.read(members[0])
+    return lambda: archive.open(members[0])
 
 
 def open_workbook(content: bytes, result: ParseResult, expected: str):

@@ -87,3 +87,52 @@ def test_a_zip_without_the_staff_group_file_names_what_it_holds():
         archive.writestr("NHS Workforce Statistics, March 2025 Organisation.csv", "x")
     result = parse_staff_group(buffer.getvalue(), "w.zip", as_at=AS_AT)
     assert not result.accepted and "Organisation.csv" in result.file_errors[0].message
+
+
+def test_every_copy_of_a_repeated_key_is_held_back_and_only_among_rows_otherwise_good():
+    """Known answer for the duplicate-key rule (month × organisation × staff group × data type): the month is
+    compared as a date, not as its text; a copy that breaks another rule is quarantined for that alone and makes
+    no duplicate of the row it repeats."""
+    rows = [GOOD,                                                                # row 2
+            GOOD.replace("9876.5", "1"),                                         # row 3: row 2 again
+            GOOD.replace("2025-03-31", "31/03/2025"),                            # row 4: the same month, UK style
+            GOOD.replace(",FTE,", ",HC,"),                                       # row 5: headcount: another key
+            GOOD.replace(",FTE,", ",HC,").replace("9876.5", "lots"),             # row 6: row 5's key, but bad
+            GOOD.replace(",RAL,", ",RBA,").replace("9876.5", "*")]               # row 7: another organisation
+    result = parse_staff_group(_csv(*rows), "dup.csv", as_at=AS_AT)
+    held = "column Org Code: duplicate month, organisation (RAL), staff group and data type: every copy is held back"
+    assert [(q["row"], q["column"], q["rule"], q["value"], q["reason"]) for q in result.quarantined] == [
+        (2, "Org Code", "duplicate_key", "RAL", held),
+        (3, "Org Code", "duplicate_key", "RAL", held),
+        (4, "Org Code", "duplicate_key", "RAL", held),
+        (6, "Total", "not_a_number", "lots", "column Total: 'lots' is not a number or a missing-value marker")]
+    assert result.valid.column("_source_row").to_pylist() == [5, 7]
+    assert result.notes["months"] == {"first": "2025-03-31", "last": "2025-03-31", "count": 1}
+    assert result.notes["organisations_per_month"] == {"min": 2, "max": 2}
+    assert result.notes["staff_groups"] == 1
+    assert result.notes["missing_markers"] == {"suppressed (small numbers)": 1}
+
+
+def test_row_keys_stay_exact_when_the_columns_span_more_than_an_int64():
+    """The key of a row packs its columns' codes into one integer; columns of many distinct values would overflow
+    it, and are renumbered first rather than wrapping round. Two texts of one date share a month code."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from orchestration.feeds.workforce.staff_group import _combined, _dictionary_codes, _month_codes
+
+    def coded(picks, values):
+        return pa.chunked_array([pa.DictionaryArray.from_arrays(pa.array(picks, pa.int32()), pa.array(values))])
+
+    def to_date(texts):
+        iso = pc.strptime(texts, format="%Y-%m-%d", unit="s", error_is_null=True)
+        return pc.cast(pc.coalesce(iso, pc.strptime(texts, format="%d/%m/%Y", unit="s", error_is_null=True)),
+                       pa.date32())
+
+    wide = [f"t{i}" for i in range(100_000)]
+    months = _month_codes(coded([0, 1, 2, 0], ["0001-01-01", "9999-12-31", "01/01/0001"]), to_date)
+    assert months[0].tolist() == [0, 1, 0, 0]
+    codes = [months, *(_dictionary_codes(coded(picks, wide)) for picks in ([0, 99_999, 0, 0], [0, 99_999, 0, 0],
+                                                                           [0, 99_999, 0, 5]))]
+    keys, _ = _combined([(code, width * 10**4) for code, width in codes])  # as if there were far more values
+    assert keys[0] == keys[2] and len(set(keys.tolist())) == 3

@@ -7,9 +7,9 @@ group × data type (FTE or HC). Accepts the published zip (finding the Staff Gro
 from __future__ import annotations
 
 import csv
-import io
 import re
 from datetime import date
+from typing import BinaryIO, Callable
 
 import numpy as np
 import pyarrow as pa
@@ -19,7 +19,7 @@ import pyarrow.csv as pacsv
 from orchestration.feeds.missing import MISSING_MARKERS
 from orchestration.feeds.reference import OdsTrusts
 from orchestration.feeds.report import (UTF8_BOM, Issue, ParseResult, detect_layout, display_name, encoding_issue,
-                                        zip_member)
+                                        zip_member_opener)
 
 MEMBER_SUFFIX = "Staff Group and Organisation.csv"
 LAYOUTS = {
@@ -67,15 +67,15 @@ def parse_staff_group(content: bytes, file: str = "staff_group.csv", reference: 
     check) is quarantined."""
     result = ParseResult(file=display_name(file), kind="workforce-staff-group", layout=None, valid=pa.table({}),
                          max_quarantined_share=MAX_QUARANTINED_SHARE)
-    data = zip_member(content, result, lambda name: name.endswith(MEMBER_SUFFIX), f"'…{MEMBER_SUFFIX}'")
-    if data is None:
+    open_text = zip_member_opener(content, result, lambda name: name.endswith(MEMBER_SUFFIX), f"'…{MEMBER_SUFFIX}'")
+    if open_text is None:
         return result
-    data = data.removeprefix(UTF8_BOM)
-    first_line = data[: data.find(b"\n") if b"\n" in data else len(data)]
+    head = _head(open_text)
+    first_line = head[: head.find(b"\n") if b"\n" in head else len(head)]
     try:
         header = next(csv.reader([first_line.decode("utf-8").rstrip("\r")]), [])
     except UnicodeDecodeError:
-        result.reject_file(encoding_issue(data))
+        result.reject_file(encoding_issue(_text(open_text)))
         return result
     if not any(h.strip() for h in header):
         result.reject_file(Issue("no header row: the file is empty or starts with a blank line", row=1,
@@ -86,12 +86,11 @@ def parse_staff_group(content: bytes, file: str = "staff_group.csv", reference: 
         result.reject_file(Issue(f"unknown layout: {difference}", row=1, rule="unknown_layout"))
         return result
     result.layout = layout
-    if not NOT_BLANK.search(data, len(first_line)):  # a search, not a copy: the text is hundreds of MB
+    if not NOT_BLANK.search(head, len(first_line)):
         result.reject_file(Issue("a header and no data rows", row=1, rule="header_only"))
         return result
 
-    read = _read_rows(data, result)
-    del data  # the text of a release is hundreds of MB: let it go before the checks
+    read = _read_rows(open_text, result)
     if read is None:
         return result
     table, source_row = read
@@ -101,21 +100,48 @@ def parse_staff_group(content: bytes, file: str = "staff_group.csv", reference: 
     return result
 
 
-def _read_rows(data: bytes, result: ParseResult):
+# The header line and the first data byte are almost always in the first block; a file where they are not (a header
+# and only blank lines, a header of megabytes) is judged on its whole text.
+HEAD_BYTES = 1 << 20
+
+
+def _head(open_text: Callable[[], BinaryIO]) -> bytes:
+    """The start of the text (without a BOM), enough to hold the header line and the first non-blank byte after it —
+    all that the checks before the read look at."""
+    with open_text() as stream:
+        head = stream.read(HEAD_BYTES).removeprefix(UTF8_BOM)
+    end = head.find(b"\n")
+    if end >= 0 and NOT_BLANK.search(head, end):
+        return head
+    return _text(open_text)
+
+
+def _text(open_text: Callable[[], BinaryIO]) -> bytes:
+    """The whole text (without a BOM), for what must find a line by its number: hundreds of MB, so unpacked only
+    where the file or a row is bad."""
+    with open_text() as stream:
+        return stream.read().removeprefix(UTF8_BOM)
+
+
+def _read_rows(open_text: Callable[[], BinaryIO], result: ParseResult):
     """The rows (after the header) as a table, and each row's line number; None if the file cannot be read."""
     bad_lines: list[tuple[str, int]] = []
     try:
-        table = pacsv.read_csv(
-            io.BytesIO(data),
-            read_options=pacsv.ReadOptions(skip_rows=1, column_names=OUTPUT_NAMES, block_size=4 << 20),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=lambda row: bad_lines.append(
-                (row.text, row.actual_columns)) or "skip"),
-            # every column but the value repeats a few hundred distinct texts: dictionary-encoded, a release of
-            # millions of rows stays a few hundred MB in memory
-            convert_options=pacsv.ConvertOptions(column_types={n: (pa.string() if n == "value" else CODED)
-                                                               for n in OUTPUT_NAMES},
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+        # read from the stream, not from the unpacked text: inflating the zip (on a second core, zlib lets go of the
+        # GIL) overlaps the parse instead of coming before it, and the text is never held whole
+        with open_text() as stream:
+            table = pacsv.read_csv(
+                stream,
+                read_options=pacsv.ReadOptions(skip_rows=1, column_names=OUTPUT_NAMES, block_size=4 << 20),
+                parse_options=pacsv.ParseOptions(invalid_row_handler=lambda row: bad_lines.append(
+                    (row.text, row.actual_columns)) or "skip"),
+                # every column but the value repeats a few hundred distinct texts: dictionary-encoded, a release of
+                # millions of rows stays a few hundred MB in memory
+                convert_options=pacsv.ConvertOptions(column_types={n: (pa.string() if n == "value" else CODED)
+                                                                   for n in OUTPUT_NAMES},
+                                                     strings_can_be_null=False, quoted_strings_can_be_null=False))
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        data = _text(open_text)
         problem = encoding_issue(data)  # pyarrow says only "invalid UTF8 data": name the byte and its row
         if problem is None:
             cut = not data.endswith((b"\n", b"\r"))
@@ -125,9 +151,12 @@ def _read_rows(data: bytes, result: ParseResult):
         result.reject_file(problem)
         return None
 
-    table = table.unify_dictionaries()  # one dictionary per column across read blocks
+    # one dictionary per column across read blocks, and one chunk: each rule's answers, worked out once per distinct
+    # text, then reach the rows in one take rather than one per read block (a release is ~150 blocks)
+    table = table.unify_dictionaries().combine_chunks()
     source_row = np.arange(table.num_rows, dtype=np.int64) + 2
     if bad_lines:  # rows with the wrong number of fields: find their line numbers (rare, so a scan is fine)
+        data = _text(open_text)
         lines = data.decode("utf-8", "replace").splitlines()
         wanted = {text: columns for text, columns in bad_lines}
         numbers = sorted(i for i, line in enumerate(lines, 1) if line in wanted)
@@ -213,12 +242,19 @@ def _validate(table: pa.Table, header: list[str], result: ParseResult, reference
                    lambda v: f"{v!r} is not a staff group sort order (01–{max(STAFF_GROUPS)}, zero-padded)",
                    _on_values(table["staff_group_sort_order"],
                               lambda v: pc.invert(pc.is_in(trimmed(v), value_set=known_orders)))))
-    group_of_order = _on_values(table["staff_group_sort_order"], lambda v: pa.array(
-        [STAFF_GROUPS.get(order.strip()) for order in v.to_pylist()], pa.string()))
+    # each row's sort order and staff group as positions among the published names (compared as numbers: as texts
+    # they would be millions of strings): the group the order names, -1 for an unknown order (reported above, no
+    # mismatch); the group's own, -2 for a name not published (a mismatch with any known order)
+    names = list(STAFF_GROUPS.values())
+    named_by_order = _dictionary_lookup(table["staff_group_sort_order"], lambda v: pa.array(
+        [names.index(STAFF_GROUPS[order.strip()]) if order.strip() in STAFF_GROUPS else -1
+         for order in v.to_pylist()], pa.int64()))
+    named = _dictionary_lookup(table["staff_group"], lambda v: pc.fill_null(
+        pc.index_in(trimmed(v), value_set=pa.array(names)), -2))
     checks.append(("unknown_category", "staff_group", lambda v: f"staff group {v!r} is not the one its sort order "
                                                                 "names",
-                   pc.not_equal(group_of_order, _on_values(table["staff_group"], trimmed))))
-    del group_of_order
+                   pa.array((named_by_order >= 0) & (named_by_order != named))))
+    del named_by_order, named
     checks += _key_checks(table, "data_type", "data type")
     known_or_keyless = pa.array(DATA_TYPES + list(MISSING_MARKERS))  # empty and markers are reported above
     checks.append(("unknown_category", "data_type", lambda v: f"{v!r} is not one of {DATA_TYPES}",
@@ -226,37 +262,37 @@ def _validate(table: pa.Table, header: list[str], result: ParseResult, reference
                                                                                value_set=known_or_keyless)))))
 
     raw_value = pc.utf8_trim_whitespace(table["value"])
-    marker = pc.is_in(raw_value, value_set=pa.array(list(MISSING_MARKERS)))
+    which_marker = pc.index_in(raw_value, value_set=pa.array(list(MISSING_MARKERS)))  # null: not a marker
+    marker = pc.is_valid(which_marker)
     numeric = pc.match_substring_regex(raw_value, NUMBER)
     checks.append(("not_a_number", "value", lambda v: f"{v!r} is not a number or a missing-value marker",
                    pc.and_(pc.invert(marker), pc.invert(numeric))))
     value = pc.cast(pc.if_else(numeric, raw_value, pa.scalar(None, pa.string())), pa.float64())
     checks.append(("negative_value", "value", lambda v: f"{v} is negative: FTE and headcount cannot be",
                    pc.fill_null(pc.less(value, 0), False)))
-    reason = pc.if_else(marker, _marker_reasons(raw_value), pa.scalar(None, pa.string()))
-    del raw_value, numeric
+    reason = pc.take(pa.array(list(MISSING_MARKERS.values())), which_marker)
+    del raw_value, numeric, which_marker
 
     cleaned = pa.table({"month_end": month_end, **{n: table[n] for n in OUTPUT_NAMES[1:-1]},
                         "value": value, "value_missing_reason": reason, "_source_row": table["_source_row"]})
     bad = pa.chunked_array([np.zeros(cleaned.num_rows, dtype=bool)])
     for check in checks:
         bad = pc.or_(bad, pc.fill_null(check[3], False))
-    # duplicates of the grain among the rows otherwise good (on the key columns only: a narrow table)
-    keys = ["month_end", "org_code", "staff_group", "data_type"]
-    narrow = cleaned.select([*keys, "_source_row"]).filter(pc.invert(bad))
-    counts = narrow.group_by(keys).aggregate([("_source_row", "count")])
-    repeated = counts.filter(pc.greater(counts["_source_row_count"], 1))
-    duplicate_rows = pa.array([], pa.int64())
-    if repeated.num_rows:
-        joined = narrow.join(repeated.select(keys), keys=keys, join_type="inner")
-        duplicate_rows = joined["_source_row"].combine_chunks()
+    # duplicates of the grain among the rows otherwise good: each row's key as one integer, counted with numpy
+    # (Acero's group-by and join on four columns took over a second of a release)
+    good = ~bad.to_numpy()
+    codes = {"month_end": _month_codes(table["month_end"], to_date),
+             **{n: _dictionary_codes(table[n]) for n in ("org_code", "staff_group", "data_type")}}
+    key, span = _combined(list(codes.values()))
+    duplicate = np.zeros(cleaned.num_rows, dtype=bool)
+    duplicate[good] = _copies(key[good], span) > 1
     checks.append(("duplicate_key", "org_code",
                    lambda v: f"duplicate month, organisation ({v}), staff group and data type: every copy is held back",
-                   pc.is_in(cleaned["_source_row"], value_set=duplicate_rows)))
+                   pa.array(duplicate)))
     bad = pc.or_(bad, checks[-1][3])
-    del narrow, counts
 
-    if pc.any(bad).as_py():
+    any_bad = pc.any(bad).as_py()
+    if any_bad:
         failing = table.filter(bad).to_pylist()
         hits = [pc.fill_null(pc.filter(mask, bad), False).to_pylist() for *_, mask in checks]
         for i, row in enumerate(failing):
@@ -265,28 +301,84 @@ def _validate(table: pa.Table, header: list[str], result: ParseResult, reference
                         for (rule, out, message, _), hit in zip(checks, hits) if hit[i]]
             result.quarantine_row(number, [str(row[n]) for n in OUTPUT_NAMES], problems)
         result.quarantined.sort(key=lambda q: q["row"])
-    result.valid = cleaned.filter(pc.invert(bad))
+    result.valid = cleaned.filter(pc.invert(bad)) if any_bad else cleaned  # a copy of every row kept costs 0.1 s
 
     valid = result.valid
-    per_month = valid.group_by("month_end").aggregate([("org_code", "count_distinct")]) if valid.num_rows else None
-    reasons_count = valid.group_by("value_missing_reason").aggregate([("value_missing_reason", "count")]) \
-        if valid.num_rows else None
+    kept = ~bad.to_numpy()
+    (month, months), (organisation, organisations) = ((codes[n][0][kept], codes[n][1])
+                                                      for n in ("month_end", "org_code"))
+    # organisations per month: the distinct (month, organisation) pairs, counted by month
+    organisations_per_month = np.bincount(_distinct(month * organisations + organisation, months * organisations)
+                                          // organisations, minlength=months)
+    organisations_per_month = organisations_per_month[organisations_per_month > 0]
+    reasons = pc.value_counts(valid["value_missing_reason"]).to_pylist() if valid.num_rows else []
     result.notes.update({
         "months": {"first": pc.min(valid["month_end"]).as_py().isoformat() if valid.num_rows else None,
                    "last": pc.max(valid["month_end"]).as_py().isoformat() if valid.num_rows else None,
-                   "count": per_month.num_rows if per_month else 0},
-        "organisations_per_month": {"min": pc.min(per_month["org_code_count_distinct"]).as_py() if per_month else 0,
-                                    "max": pc.max(per_month["org_code_count_distinct"]).as_py() if per_month else 0},
-        "staff_groups": len(pc.unique(valid["staff_group"].combine_chunks().dictionary_decode()))
-        if valid.num_rows else 0,
-        "missing_markers": {r: n for r, n in zip(reasons_count["value_missing_reason"].to_pylist(),
-                                                  reasons_count["value_missing_reason_count"].to_pylist())
-                            if r is not None} if reasons_count else {},
+                   "count": len(organisations_per_month)},
+        "organisations_per_month": {"min": int(organisations_per_month.min()) if valid.num_rows else 0,
+                                    "max": int(organisations_per_month.max()) if valid.num_rows else 0},
+        "staff_groups": len(_distinct(codes["staff_group"][0][kept], codes["staff_group"][1])),
+        "missing_markers": {r["values"]: r["counts"] for r in reasons if r["values"] is not None},
     })
 
 
-def _marker_reasons(raw: pa.ChunkedArray) -> pa.ChunkedArray:
-    out = pa.chunked_array([pa.nulls(len(raw), pa.string())])
-    for marker, reason in MISSING_MARKERS.items():
-        out = pc.if_else(pc.equal(raw, marker), pa.scalar(reason), out)
-    return out
+def _dictionary_lookup(column: pa.ChunkedArray, function) -> np.ndarray:
+    """`function` (giving integers) applied to the distinct texts of a dictionary-encoded column, per row."""
+    column = column.combine_chunks()
+    return function(column.dictionary).to_numpy()[column.indices.to_numpy()]
+
+
+# Key codes: per row an integer 0…n-1, equal exactly where the rows' values are equal, with n. Counting these with
+# numpy takes a fraction of the time of a group-by on the texts.
+
+def _dictionary_codes(column: pa.ChunkedArray) -> tuple[np.ndarray, int]:
+    """A dictionary-encoded column's indices (its one dictionary holds each text once)."""
+    column = column.combine_chunks()
+    return column.indices.to_numpy(), len(column.dictionary)
+
+
+def _month_codes(column: pa.ChunkedArray, to_date) -> tuple[np.ndarray, int]:
+    """The dates of a dictionary-encoded column of date texts, ranked: two texts of one date (ISO and DD/MM/YYYY)
+    share a code. A text that is not a date gets a code of its own kind, never a row's key: its row is bad."""
+    column = column.combine_chunks()
+    days = pc.fill_null(pc.cast(to_date(column.dictionary), pa.int32()), np.iinfo(np.int32).min).to_numpy()
+    distinct, rank = np.unique(days, return_inverse=True)
+    return rank[column.indices.to_numpy()], len(distinct)
+
+
+def _combined(codes: list[tuple[np.ndarray, int]]) -> tuple[np.ndarray, int]:
+    """The codes of several columns as one (mixed radix); renumbered densely first where the product of their
+    counts would overflow an int64."""
+    (key, span), *rest = codes
+    key = key.astype(np.int64)
+    for column, width in rest:
+        if span * width >= 2**63:
+            distinct, key = np.unique(key, return_inverse=True)
+            span = len(distinct)
+        key *= width
+        key += column
+        span *= width
+    return key, span
+
+
+def _counts_fit(key: np.ndarray, span: int) -> bool:
+    """Whether a count per possible key (np.bincount: one pass) is about as small as the keys themselves; if not,
+    they are sorted (np.unique)."""
+    return span <= 4 * len(key) + 4096
+
+
+def _copies(key: np.ndarray, span: int) -> np.ndarray:
+    """Per row, how many rows have its key."""
+    if _counts_fit(key, span):
+        return np.bincount(key, minlength=span)[key]
+    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    return counts[inverse]
+
+
+def _distinct(key: np.ndarray, span: int) -> np.ndarray:
+    """The distinct keys, in order."""
+    if _counts_fit(key, span):
+        return np.flatnonzero(np.bincount(key, minlength=span))
+    return np.unique(key)
+
