@@ -240,7 +240,8 @@ def held_as_landed(feed: ReleaseSeries, keys: list[str], settings: Settings) -> 
 
     if isinstance(feed, ApiFeed):   # a pull has no validators: the day's is held once it is stored (a pull a day)
         store = release_store(settings, feed)
-        return [key for key in keys if key in store.state() and store.delta_path(key).exists()]
+        stored = store.state()
+        return [key for key in keys if key in stored and store.delta_path(key).exists()]
     landings = last_landings(settings.raw_dir, feed.feed, feed.table)
     store = release_store(settings, feed)
     state = store.state()
