@@ -130,9 +130,30 @@ def test_row_keys_stay_exact_when_the_columns_span_more_than_an_int64():
                        pa.date32())
 
     wide = [f"t{i}" for i in range(100_000)]
-    months = _month_codes(coded([0, 1, 2, 0], ["0001-01-01", "9999-12-31", "01/01/0001"]), to_date)
-    assert months[0].tolist() == [0, 1, 0, 0]
-    codes = [months, *(_dictionary_codes(coded(picks, wide)) for picks in ([0, 99_999, 0, 0], [0, 99_999, 0, 0],
+    month_code, month_days = _month_codes(coded([0, 1, 2, 0], ["0001-01-01", "9999-12-31", "01/01/0001"]), to_date)
+    assert month_code.tolist() == [0, 1, 0, 0] and len(month_days) == 2
+    codes = [(month_code, len(month_days)), *(_dictionary_codes(coded(picks, wide)) for picks in ([0, 99_999, 0, 0], [0, 99_999, 0, 0],
                                                                            [0, 99_999, 0, 5]))]
     keys, _ = _combined([(code, width * 10**4) for code, width in codes])  # as if there were far more values
     assert keys[0] == keys[2] and len(set(keys.tolist())) == 3
+
+
+@pytest.mark.parametrize("odd", ["\x0c", "\u2028", "\x1e", "\x85"])
+def test_a_short_row_is_named_by_its_line_even_after_a_field_holding_a_character_splitlines_breaks_on(odd):
+    # a CSV reader ends lines at CR and LF only; str.splitlines also at these, which moved every later row number
+    rows = [GOOD.replace("Royal Free London", f"Royal Free{odd}London"), GOOD.replace(",9876.5", ""),
+            GOOD.replace(",FTE,", ",HC,")]
+    result = parse_staff_group(_csv(*rows), "odd.csv", as_at=AS_AT)
+    assert [(q["row"], q["rule"]) for q in result.quarantined] == [(3, "column_count")]
+    assert result.valid.column("_source_row").to_pylist() == [2, 4]
+
+
+def test_texts_are_stored_and_judged_without_the_whitespace_around_them_so_a_spaced_copy_is_a_duplicate():
+    spaced = GOOD.replace(",RAL,", ", RAL ,").replace(",Total,", ",Total\t,").replace(",FTE,", ", FTE,")
+    result = parse_staff_group(_csv(spaced, GOOD.replace(",RAL,", ",RAN,")), "spaced.csv", as_at=AS_AT)
+    assert result.rows_quarantined == 0
+    row = result.valid.to_pylist()[0]
+    assert (row["org_code"], row["staff_group"], row["data_type"]) == ("RAL", "Total", "FTE")
+    copies = parse_staff_group(_csv(GOOD, spaced), "copies.csv", as_at=AS_AT)
+    assert [(q["row"], q["rule"]) for q in copies.quarantined] == [(2, "duplicate_key"), (3, "duplicate_key")]
+    assert ", RAL ," in copies.quarantined[1]["record"]  # the quarantine keeps the row as received

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import BinaryIO, Callable
 
 import numpy as np
@@ -58,13 +58,15 @@ CODED = pa.dictionary(pa.int32(), pa.string())
 NOT_BLANK = re.compile(rb"\S")
 # A statistical series: up to 0.1% of rows may be quarantined before the release is refused.
 MAX_QUARANTINED_SHARE = 0.001
+NOT_A_DAY = np.iinfo(np.int32).min  # a date text that is not a date, among the days since the epoch
+EPOCH = date(1970, 1, 1)
 
 
 def parse_staff_group(content: bytes, file: str = "staff_group.csv", reference: OdsTrusts | None = None,
                       *, as_at: date) -> ParseResult:
-    """With `reference` (ODS trusts), rows of a trust for months after it closed are quarantined; codes ODS does not
-    know as trusts are fine here (support bodies, hosted services). A month ending after `as_at` (the day of the
-    check) is quarantined."""
+    """With `reference` (ODS trusts), rows of a trust for months after it closed or before it opened are quarantined
+    (`OdsTrusts.problem`); codes ODS does not know as trusts are fine here (support bodies, hosted services). A month
+    ending after `as_at` (the day of the check) is quarantined."""
     result = ParseResult(file=display_name(file), kind="workforce-staff-group", layout=None, valid=pa.table({}),
                          max_quarantined_share=MAX_QUARANTINED_SHARE)
     open_text = zip_member_opener(content, result, lambda name: name.endswith(MEMBER_SUFFIX), f"'…{MEMBER_SUFFIX}'")
@@ -157,7 +159,7 @@ def _read_rows(open_text: Callable[[], BinaryIO], result: ParseResult):
     source_row = np.arange(table.num_rows, dtype=np.int64) + 2
     if bad_lines:  # rows with the wrong number of fields: find their line numbers (rare, so a scan is fine)
         data = _text(open_text)
-        lines = data.decode("utf-8", "replace").splitlines()
+        lines = physical_lines(data.decode("utf-8", "replace"))
         wanted = {text: columns for text, columns in bad_lines}
         numbers = sorted(i for i, line in enumerate(lines, 1) if line in wanted)
         cut = not data.endswith((b"\n", b"\r"))
@@ -177,6 +179,17 @@ def _read_rows(open_text: Callable[[], BinaryIO], result: ParseResult):
     return table, source_row
 
 
+LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def physical_lines(text: str) -> list[str]:
+    """The file's lines as a CSV reader counts them: ended by CR, LF or CRLF only. `str.splitlines` also ends a line
+    at a form feed, a \\x1c-\\x1e separator, NEL or U+2028, which a field may hold: the row numbers after one would
+    be wrong."""
+    lines = LINE_END.split(text)
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
 def _on_values(column: pa.ChunkedArray, function) -> pa.ChunkedArray:
     """Apply `function` to the distinct texts of a dictionary-encoded column, then spread the answers to rows."""
     return pa.chunked_array([pc.take(function(chunk.dictionary), chunk.indices) for chunk in column.chunks],
@@ -188,25 +201,42 @@ KEY_MARKERS = pa.array([m for m in MISSING_MARKERS if m])
 
 
 def _key_checks(table: pa.Table, name: str, what: str) -> list[tuple]:
-    trimmed = lambda v: pc.utf8_trim_whitespace(v)  # noqa: E731
     return [
-        ("empty_key", name, lambda v: f"{what} is empty", _on_values(table[name], lambda v: pc.equal(trimmed(v), ""))),
+        ("empty_key", name, lambda v: f"{what} is empty", _on_values(table[name], lambda v: pc.equal(v, ""))),
         ("missing_marker_in_key", name,
-         lambda v: f"missing-value marker {v.strip()!r} in {what}: markers are allowed only in number columns, never "
+         lambda v: f"missing-value marker {v!r} in {what}: markers are allowed only in number columns, never "
                    "in a key or a date",
-         _on_values(table[name], lambda v: pc.is_in(trimmed(v), value_set=KEY_MARKERS))),
+         _on_values(table[name], lambda v: pc.is_in(v, value_set=KEY_MARKERS))),
     ]
 
 
-def _validate(table: pa.Table, header: list[str], result: ParseResult, reference: OdsTrusts | None,
+def _trimmed(table: pa.Table) -> pa.Table:
+    """Every text without the whitespace around it (`utf8_trim_whitespace`, the one way this feed trims): what the
+    rules judge and what is stored, so that "RA9 " is the trust RA9, and a copy of a key that differs only by a space
+    is a duplicate. A dictionary whose texts meet once trimmed is merged, so equal texts keep one code."""
+    columns = {}
+    for name in OUTPUT_NAMES:
+        column = table[name].combine_chunks()
+        if pa.types.is_dictionary(column.type):
+            texts = pc.utf8_trim_whitespace(column.dictionary)
+            if not texts.equals(column.dictionary):  # as published almost always: then nothing to re-code
+                merged = pc.dictionary_encode(texts)
+                column = pa.DictionaryArray.from_arrays(pc.take(merged.indices, column.indices), merged.dictionary)
+        else:
+            column = pc.utf8_trim_whitespace(column)
+        columns[name] = column
+    return pa.table({**columns, "_source_row": table["_source_row"]})
+
+
+def _validate(raw: pa.Table, header: list[str], result: ParseResult, reference: OdsTrusts | None,
               as_at: date) -> None:
     column_of = dict(zip(OUTPUT_NAMES, header))
-    # (rule, output column, message from the raw value, boolean mask of the rows it applies to), in the order a
+    table = _trimmed(raw)
+    # (rule, output column, message from the (trimmed) value, boolean mask of the rows it applies to), in the order a
     # row's problems are listed: the first names the row's quarantine record
     checks: list[tuple] = []
 
     def to_date(texts):  # ISO or DD/MM/YYYY, whichever the release uses
-        texts = pc.utf8_trim_whitespace(texts)
         iso = pc.strptime(texts, format="%Y-%m-%d", unit="s", error_is_null=True)
         uk = pc.strptime(texts, format="%d/%m/%Y", unit="s", error_is_null=True)
         return pc.cast(pc.coalesce(iso, uk), pa.date32())
@@ -221,36 +251,28 @@ def _validate(table: pa.Table, header: list[str], result: ParseResult, reference
                              "cannot exist for it yet",
                    pc.greater(month_end, pa.scalar(as_at, pa.date32()))))
     checks += _key_checks(table, "org_code", "organisation code")
+    month_code, month_days = _month_codes(table["month_end"], to_date)
     if reference is not None:
-        closed = reference.closed_trusts()
-        close_date = _on_values(table["org_code"], lambda v: pa.array(
-            [closed.get(code.strip()) for code in v.to_pylist()], pa.date32()))
-        month_days = pc.cast(month_end, pa.int32())
-        month_start = pc.add(pc.subtract(month_days, pc.cast(pc.day(month_end), pa.int32())), 1)
-        checks.append(("closed_organisation", "org_code",
-                       lambda v: f"trust {v.strip()} closed on {closed[v.strip()]} (ODS, {reference.source}), before "
-                                 "this row's month",
-                       pc.less(pc.cast(close_date, pa.int32()), month_start)))
+        checks += _organisation_checks(table["org_code"], (month_code, month_days), reference)
         result.notes["organisations_checked_against"] = reference.source
     checks += _key_checks(table, "staff_group", "staff group")
-    trimmed = lambda v: pc.utf8_trim_whitespace(v)  # noqa: E731
     known_groups = pa.array(list(STAFF_GROUPS.values()) + list(MISSING_MARKERS))  # empty and markers: above
     checks.append(("unknown_category", "staff_group", lambda v: f"{v!r} is not a published staff group",
-                   _on_values(table["staff_group"], lambda v: pc.invert(pc.is_in(trimmed(v), value_set=known_groups)))))
+                   _on_values(table["staff_group"], lambda v: pc.invert(pc.is_in(v, value_set=known_groups)))))
     known_orders = pa.array(list(STAFF_GROUPS) + list(MISSING_MARKERS))
     checks.append(("unknown_category", "staff_group_sort_order",
                    lambda v: f"{v!r} is not a staff group sort order (01–{max(STAFF_GROUPS)}, zero-padded)",
                    _on_values(table["staff_group_sort_order"],
-                              lambda v: pc.invert(pc.is_in(trimmed(v), value_set=known_orders)))))
+                              lambda v: pc.invert(pc.is_in(v, value_set=known_orders)))))
     # each row's sort order and staff group as positions among the published names (compared as numbers: as texts
     # they would be millions of strings): the group the order names, -1 for an unknown order (reported above, no
     # mismatch); the group's own, -2 for a name not published (a mismatch with any known order)
     names = list(STAFF_GROUPS.values())
     named_by_order = _dictionary_lookup(table["staff_group_sort_order"], lambda v: pa.array(
-        [names.index(STAFF_GROUPS[order.strip()]) if order.strip() in STAFF_GROUPS else -1
+        [names.index(STAFF_GROUPS[order]) if order in STAFF_GROUPS else -1
          for order in v.to_pylist()], pa.int64()))
     named = _dictionary_lookup(table["staff_group"], lambda v: pc.fill_null(
-        pc.index_in(trimmed(v), value_set=pa.array(names)), -2))
+        pc.index_in(v, value_set=pa.array(names)), -2))
     checks.append(("unknown_category", "staff_group", lambda v: f"staff group {v!r} is not the one its sort order "
                                                                 "names",
                    pa.array((named_by_order >= 0) & (named_by_order != named))))
@@ -258,10 +280,9 @@ def _validate(table: pa.Table, header: list[str], result: ParseResult, reference
     checks += _key_checks(table, "data_type", "data type")
     known_or_keyless = pa.array(DATA_TYPES + list(MISSING_MARKERS))  # empty and markers are reported above
     checks.append(("unknown_category", "data_type", lambda v: f"{v!r} is not one of {DATA_TYPES}",
-                   _on_values(table["data_type"], lambda v: pc.invert(pc.is_in(pc.utf8_trim_whitespace(v),
-                                                                               value_set=known_or_keyless)))))
+                   _on_values(table["data_type"], lambda v: pc.invert(pc.is_in(v, value_set=known_or_keyless)))))
 
-    raw_value = pc.utf8_trim_whitespace(table["value"])
+    raw_value = table["value"]
     which_marker = pc.index_in(raw_value, value_set=pa.array(list(MISSING_MARKERS)))  # null: not a marker
     marker = pc.is_valid(which_marker)
     numeric = pc.match_substring_regex(raw_value, NUMBER)
@@ -281,7 +302,7 @@ def _validate(table: pa.Table, header: list[str], result: ParseResult, reference
     # duplicates of the grain among the rows otherwise good: each row's key as one integer, counted with numpy
     # (Acero's group-by and join on four columns took over a second of a release)
     good = ~bad.to_numpy()
-    codes = {"month_end": _month_codes(table["month_end"], to_date),
+    codes = {"month_end": (month_code, len(month_days)),
              **{n: _dictionary_codes(table[n]) for n in ("org_code", "staff_group", "data_type")}}
     key, span = _combined(list(codes.values()))
     duplicate = np.zeros(cleaned.num_rows, dtype=bool)
@@ -293,13 +314,13 @@ def _validate(table: pa.Table, header: list[str], result: ParseResult, reference
 
     any_bad = pc.any(bad).as_py()
     if any_bad:
-        failing = table.filter(bad).to_pylist()
+        failing, records = table.filter(bad).to_pylist(), raw.filter(bad).to_pylist()  # judged, and as received
         hits = [pc.fill_null(pc.filter(mask, bad), False).to_pylist() for *_, mask in checks]
         for i, row in enumerate(failing):
             number = row["_source_row"]
             problems = [Issue(message(str(row[out])), number, column_of[out], str(row[out]), rule=rule)
                         for (rule, out, message, _), hit in zip(checks, hits) if hit[i]]
-            result.quarantine_row(number, [str(row[n]) for n in OUTPUT_NAMES], problems)
+            result.quarantine_row(number, [str(records[i][n]) for n in OUTPUT_NAMES], problems)
         result.quarantined.sort(key=lambda q: q["row"])
     result.valid = cleaned.filter(pc.invert(bad)) if any_bad else cleaned  # a copy of every row kept costs 0.1 s
 
@@ -323,6 +344,41 @@ def _validate(table: pa.Table, header: list[str], result: ParseResult, reference
     })
 
 
+def _organisation_checks(org_code: pa.ChunkedArray, months: tuple[np.ndarray, np.ndarray],
+                         reference: OdsTrusts) -> list[tuple]:
+    """ODS's rule for a trust reporting for a month (`OdsTrusts.problem`, its one home: closed before the month began,
+    or opened after it ended), asked once per distinct trust and month of the release (a few tens of thousands, not
+    millions) and spread to the rows. Codes ODS does not list as trusts are not judged: the series mixes trusts with
+    ICBs, CSUs and companies."""
+    column = org_code.combine_chunks()
+    texts = column.dictionary.to_pylist()
+    trusts = [i for i, text in enumerate(texts) if text in reference.dates]
+    # a listed trust's dictionary index → 0…n-1; every other code → n, a last "trust" whose months are never asked
+    dense = np.full(len(texts), len(trusts), dtype=np.int64)
+    dense[trusts] = np.arange(len(trusts))
+    month, days = months
+    pair = dense[column.indices.to_numpy()] * len(days) + month
+    present = np.zeros((len(trusts) + 1) * len(days), dtype=bool)
+    present[pair] = True
+    ends = [EPOCH + timedelta(days=int(day)) if day != NOT_A_DAY else None for day in days]
+    messages: dict[tuple[str, str], str] = {}
+    rules = ["closed_organisation", "not_yet_open"]
+    broken = np.zeros(len(present), dtype=np.int8)  # per pair: 0 fine, else 1 + the rule's place in `rules`
+    for trust, months_present in enumerate(present.reshape(len(trusts) + 1, len(days))[:-1]):
+        code = texts[trusts[trust]]
+        for m in np.flatnonzero(months_present).tolist():
+            if ends[m] is None:
+                continue  # a row without a date is reported as such
+            problem = reference.problem(code, ends[m].replace(day=1), ends[m], "this row's month", 0, "org_code",
+                                        trusts_only=False)
+            if problem is not None:
+                broken[trust * len(days) + m] = 1 + rules.index(problem.rule)
+                messages[(problem.rule, code)] = problem.message  # the same for every month of a trust
+    per_row = broken[pair]
+    return [(rule, "org_code", lambda v, rule=rule: messages[(rule, v)], pa.array(per_row == 1 + i))
+            for i, rule in enumerate(rules)]
+
+
 def _dictionary_lookup(column: pa.ChunkedArray, function) -> np.ndarray:
     """`function` (giving integers) applied to the distinct texts of a dictionary-encoded column, per row."""
     column = column.combine_chunks()
@@ -338,13 +394,14 @@ def _dictionary_codes(column: pa.ChunkedArray) -> tuple[np.ndarray, int]:
     return column.indices.to_numpy(), len(column.dictionary)
 
 
-def _month_codes(column: pa.ChunkedArray, to_date) -> tuple[np.ndarray, int]:
+def _month_codes(column: pa.ChunkedArray, to_date) -> tuple[np.ndarray, np.ndarray]:
     """The dates of a dictionary-encoded column of date texts, ranked: two texts of one date (ISO and DD/MM/YYYY)
-    share a code. A text that is not a date gets a code of its own kind, never a row's key: its row is bad."""
+    share a code. A text that is not a date gets a code of its own kind (`NOT_A_DAY`), never a row's key: its row is
+    bad. With the days (since 1970) the codes stand for."""
     column = column.combine_chunks()
-    days = pc.fill_null(pc.cast(to_date(column.dictionary), pa.int32()), np.iinfo(np.int32).min).to_numpy()
-    distinct, rank = np.unique(days, return_inverse=True)
-    return rank[column.indices.to_numpy()], len(distinct)
+    days = pc.fill_null(pc.cast(to_date(column.dictionary), pa.int32()), NOT_A_DAY).to_numpy()
+    days, rank = np.unique(days, return_inverse=True)
+    return rank[column.indices.to_numpy()], days
 
 
 def _combined(codes: list[tuple[np.ndarray, int]]) -> tuple[np.ndarray, int]:

@@ -203,6 +203,20 @@ CASES = [
              ["2019-12-31", *good._ORG, "RX1", "Closed Community NHS Trust", "Community", "Community", "01", "Total",
               "FTE", "650"]]),
          quarantined=((6, "Org Code", "closed_organisation"),)),
+    Case("staff_group_trust_not_yet_open_and_the_edges_of_open", "workforce-staff-group", good.STAFF_GROUP_ZIP,
+         reference=True, build=lambda: good.staff_group_zip([
+             *good.STAFF_GROUP_ROWS,
+             # RA9 opened on 1 April 2000: March 2000 is before it (ODS's rule, as in every other feed), April is not
+             ["2000-03-31", *good._ORG, "RA9", "Example Hospitals NHS Foundation Trust", "Acute", "Acute", "01",
+              "Total", "FTE", "10"],
+             ["2000-04-30", *good._ORG, "RA9", "Example Hospitals NHS Foundation Trust", "Acute", "Acute", "01",
+              "Total", "FTE", "11"],
+             # RX1 closed on 31 March 2020: open on a day of March, not of April
+             ["2020-03-31", *good._ORG, "RX1", "Closed Community NHS Trust", "Community", "Community", "01", "Total",
+              "FTE", "640"],
+             ["2020-04-30", *good._ORG, "RX1", "Closed Community NHS Trust", "Community", "Community", "01", "Total",
+              "FTE", "630"]]),
+         quarantined=((6, "Org Code", "not_yet_open"), (9, "Org Code", "closed_organisation"))),
     Case("staff_group_unknown_staff_group_and_sort_order", "workforce-staff-group", good.STAFF_GROUP_ZIP,
          lambda: _staff(row3__Staff_Group="Chief Vibes Officers", row5__Staff_Group_Sort_Order="99"),
          quarantined=((3, "Staff Group", "unknown_category"), (5, "Staff Group Sort Order", "unknown_category"))),
