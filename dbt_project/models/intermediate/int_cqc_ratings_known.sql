@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}  {# several models and tests read it: as a view, each would work it out again #}
 -- Point in time: every CQC rating in force at each reporting month end, as known then — the latest rating each
 -- trust, location and core service had had published by that date, from the latest sheet release out by then or
 -- the API's history (whichever carries the later publication; the sheet when both do, for its inherited flag).

@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}  {# several models and tests read it: as a view, each would work it out again #}
 -- Everything the failure scale's criteria look at, per methodology version × trust × reporting month, as known at the
 -- month's end: the trust's own CQC ratings (and, where the version defines them, its quality and leadership domain
 -- scores), its pockets of poor care, its finance scores under the version's bands with the return's age, and its

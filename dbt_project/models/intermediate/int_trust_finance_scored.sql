@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}  {# several models and tests read it: as a view, each would work it out again #}
 -- One row per methodology version × trust × reporting month: the five finance metrics of the Single Oversight Framework, their scores
 -- (1 best … 4 worst, bands from the finance_metric_thresholds seed) and the overall finance score, from the latest
 -- in-year return the platform had received by the end of that month (point in time: later resubmissions do not
