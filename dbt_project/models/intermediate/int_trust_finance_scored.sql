@@ -12,26 +12,58 @@ returns as (
     select * from {{ ref('stg_finance__monthly_returns') }}
 ),
 
--- each return period as known at each month end: its latest version received by then
-versions_known as (
+-- each return period's versions, the latest release first, each received on its publication date. The version
+-- known at a month end is the first in that order among those received by then: each such version is in force from
+-- its receipt until a later release's (an interval, as in int_cqc_ratings_known), so no month × version ranking
+ordered as (
     select
-        months.month_end as period,
         returns.*,
-        row_number() over (
-            partition by months.month_end, returns.org_code, returns.period_end
-            order by returns.release_key desc
-        ) as version_rank
-    from months
-    inner join returns on returns.published_on <= months.month_end
+        row_number() over (partition by returns.org_code, returns.period_end order by returns.release_key desc)
+            as version_order
+    from returns
+    where returns.published_on is not null
 ),
 
--- the newest return period each trust had filed by each month end
-latest_return as (
+best_so_far as (
     select
         *,
-        row_number() over (partition by period, org_code order by period_end desc) as period_rank
-    from versions_known
-    where version_rank = 1 and release_change <> 'removed'
+        min(version_order) over (
+            partition by org_code, period_end
+            order by published_on range between unbounded preceding and current row
+        ) as best_order
+    from ordered
+),
+
+in_force as (
+    select
+        *,
+        lead(published_on) over (partition by org_code, period_end order by published_on) as superseded_on
+    from best_so_far
+    where version_order = best_order
+),
+
+-- the newest return period each trust had filed (and not withdrawn) by each month end
+latest_period as (
+    select months.month_end as period, in_force.org_code, max(in_force.period_end) as period_end
+    from months
+    inner join in_force
+        on in_force.published_on <= months.month_end
+        and (in_force.superseded_on is null or months.month_end < in_force.superseded_on)
+    where in_force.release_change <> 'removed'
+    group by months.month_end, in_force.org_code
+),
+
+-- that period's version in force at the month end
+latest_return as (
+    select
+        latest_period.period,
+        in_force.*
+    from latest_period
+    inner join in_force
+        on in_force.org_code = latest_period.org_code
+        and in_force.period_end = latest_period.period_end
+        and in_force.published_on <= latest_period.period
+        and (in_force.superseded_on is null or latest_period.period < in_force.superseded_on)
 ),
 
 metrics as (
@@ -53,7 +85,6 @@ metrics as (
         release_key,
         source_sha256
     from latest_return
-    where period_rank = 1
 ),
 
 versions as (
