@@ -71,18 +71,26 @@ class StepFailed(RuntimeError):
 
 class Steps:
     """Each step's figures, kept in the bench's folder as they are measured (`steps.json`): a bench that stops —
-    killed, out of memory, out of time — resumes with `--home` where it stopped instead of starting again."""
+    killed, out of memory, out of time — resumes with `--home` where it stopped instead of starting again. Each step
+    records the commit it was measured at (`commits`): a resumed bench may hold steps of several, and says so."""
 
     def __init__(self, root: Path):
         self.path = root / "steps.json"
         self.done = json.loads(self.path.read_text()) if self.path.exists() else {}
+        self.commits: dict[str, str] = self.done.pop("commits", {})
 
     def measure(self, name: str, step: callable) -> dict:
         if name not in self.done:
             self.done[name] = step()
+            self.commits[name] = commit()
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.path.write_text(json.dumps(self.done, indent=2))
+            self.path.write_text(json.dumps({**self.done, "commits": self.commits}, indent=2))
         return self.done[name]
+
+    def measured_at(self, now: str) -> dict[str, str]:
+        """The steps measured at another commit than `now` (a resumed bench), by step."""
+        return {name: self.commits.get(name, "unrecorded") for name in self.done
+                if name != "workload" and self.commits.get(name, "unrecorded") != now}
 
 
 def timed(argv: list[str], env: dict, keep_stdout: bool = False) -> dict:
@@ -237,7 +245,7 @@ def main(argv: list[str] | None = None) -> None:
     results = {
         "date": started.date().isoformat(), "workload": workload.name, "scale": workload.scale, "quick": args.quick,
         "growth_workload": growth_workload.name,
-        "commit": commit(),
+        "commit": commit(), "steps_at_other_commits": done.measured_at(commit()),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
         "pipeline_s": first["seconds"], "pipeline_baseline_s": baseline["seconds"],
         "pipeline_ratio": round(first["seconds"] / baseline["seconds"], 2),
@@ -299,7 +307,9 @@ def markdown(r: dict) -> str:
     lines = [
         f"Measured {r['date']} at commit {r['commit']} on {r['machine']['cpus']} cores (Python "
         f"{r['machine']['python']}): {r['workload']}. Command: `make bench`"
-        + (" (quick mode: `.venv/bin/python -m bench --quick`)" if r["quick"] else "") + ".",
+        + (" (quick mode: `.venv/bin/python -m bench --quick`)" if r["quick"] else "") + "."
+        + ("" if not r.get("steps_at_other_commits") else " Resumed (`--home`): measured at other commits — "
+           + "; ".join(f"{name} at {at}" for name, at in r["steps_at_other_commits"].items()) + "."),
         "",
         "| step | wall time | peak memory | against its baseline |",
         "|---|---|---|---|",

@@ -67,3 +67,15 @@ def test_the_readme_tables_go_between_the_markers(tmp_path, monkeypatch):
     readme.write_text("no markers\n")
     with pytest.raises(SystemExit, match="no <!-- bench:start"):
         bench.update_readme("| x |\n")
+
+
+def test_a_resumed_bench_names_the_steps_measured_at_another_commit(tmp_path, monkeypatch):
+    monkeypatch.setattr(bench, "commit", lambda: "aaa1111")
+    first = bench.Steps(tmp_path)
+    first.measure("workload", lambda: "national")
+    first.measure("growth x10", lambda: {"seconds": 9.0})
+    monkeypatch.setattr(bench, "commit", lambda: "bbb2222")
+    again = bench.Steps(tmp_path)
+    again.measure("pipeline", lambda: {"seconds": 1.0})
+    assert again.measured_at("bbb2222") == {"growth x10": "aaa1111"}
+    assert bench.Steps(tmp_path).measured_at("bbb2222") == {"growth x10": "aaa1111"}  # kept in steps.json
