@@ -25,9 +25,6 @@ class OdsTrusts:
         codes, opened, closed = (table.column(c).to_pylist() for c in ("organisation_code", "open_date", "close_date"))
         return cls(source, {code: (o, c) for code, o, c in zip(codes, opened, closed)})
 
-    def closed_trusts(self) -> dict[str, date]:
-        return {code: closed for code, (_, closed) in self.dates.items() if closed is not None}
-
     def problem(self, code: str, period_start: date, period_end: date, period: str, row: int, column: str,
                 trusts_only: bool) -> Issue | None:
         """A code that cannot be a trust reporting for the period `period_start`–`period_end`: the one home of the
