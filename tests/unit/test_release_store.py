@@ -118,10 +118,10 @@ def test_a_late_release_rebases_the_later_ones_and_the_store_equals_an_in_order_
     assert late.state()["2026-03"].changed == 1
 
 
-def _put_in_process(args):
-    root, key, published, rows, raw_files = args
-    TABLES.update(raw_files)   # a process of its own: every release's "raw file", for its re-bases
-    return _put(_store(Path(root), scope="month"), key, published, rows).release.key
+def _put_in_process(jobs):
+    for root, key, published, rows, raw_files in jobs:
+        TABLES.update(raw_files)   # a process of its own: every release's "raw file", for its re-bases
+        _put(_store(Path(root), scope="month"), key, published, rows)
 
 
 def test_releases_stored_at_the_same_time_from_two_processes_equal_a_sequential_store(tmp_path):
@@ -135,10 +135,21 @@ def test_releases_stored_at_the_same_time_from_two_processes_equal_a_sequential_
     jobs = [(str(tmp_path / "side_by_side"), key, date(2026, int(key[5:]), 28), r, raw_files)
             for key, r in rows.items()]
     # processes of their own, not forks of this one (whose other threads may hold a lock a forked child would wait on
-    # forever: it happened), and a time limit, so that a worker that hangs fails the test instead of stopping the suite
-    with multiprocessing.get_context("spawn").Pool(2) as pool:  # newest first: most releases arrive "late"
-        stored = pool.map_async(_put_in_process, list(reversed(jobs)), chunksize=1).get(timeout=300)
-        assert sorted(stored) == sorted(rows)
+    # forever: it happened), and a time limit, so that a writer that hangs fails the test instead of stopping the
+    # suite. Not a Pool: its terminate() waits for workers it stops with SIGTERM, and a process that inherited SIGTERM
+    # ignored (it happened under CI) never stops; SIGKILL cannot be ignored
+    newest_first = list(reversed(jobs))  # most releases arrive "late"
+    context = multiprocessing.get_context("spawn")
+    writers = [context.Process(target=_put_in_process, args=(newest_first[i::2],)) for i in range(2)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(timeout=300)
+    hung = [writer for writer in writers if writer.is_alive()]
+    for writer in hung:
+        writer.kill()
+        writer.join()
+    assert not hung and [writer.exitcode for writer in writers] == [0, 0]
     sequential = _store(tmp_path / "sequential", scope="month")
     for _, key, published, r, _ in sorted(jobs, key=lambda job: job[1]):
         _put(sequential, key, published, r)
