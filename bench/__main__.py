@@ -204,7 +204,9 @@ def api_export(home: Path, env: dict) -> dict:
 
 def commit() -> str:
     found = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    # uncommitted code, not the figures and tables the bench itself writes (results, the README's tables)
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", ".", ":!bench/results*", ":!*.md"], cwd=ROOT.parent,
+                           capture_output=True, text=True).stdout.strip()
     return (found.stdout.strip() or "unknown") + ("+changes" if dirty else "")
 
 
