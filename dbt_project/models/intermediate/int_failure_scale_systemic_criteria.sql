@@ -6,6 +6,8 @@
 -- first month through the trust rating in force then, from its publication date (rating_in_force): a trust rated
 -- Inadequate since April 2025 has been at level 4 since then even if the grid starts later. A run that reaches the
 -- start of what the data can show without reaching the months needed is not assessable rather than not met.
+-- As in int_failure_scale_criteria: every criterion for the baseline, the met ones only under the calibration
+-- scenarios (which only count levels).
 with stress as (
     select * from {{ ref('int_economy_stress') }}
 ),
@@ -46,38 +48,43 @@ sustained as (
         -- the run reaches back to where the data stops showing: not bounded by a month below level 4
         last_month_below is null and months_before_grid <= 0 as run_reaches_data_start
     from counted
+),
+
+criteria as (
+    select methodology_version, scenario, trust_code, period, 5 as level,
+           'serious_failure_in_failing_economy' as criterion,
+           {{ criterion_status('base_level >= serious_failure_level and economy_failing',
+                               'base_level < serious_failure_level or economy_failing is not null') }} as status,
+           {{ dbt.concat(["'level '", dbt.cast('base_level', dbt.type_string()),
+                          "'; economy stress measures passed '", dbt.cast('stress_measures_passed', dbt.type_string()),
+                          "' of '", dbt.cast('stress_measures_assessed', dbt.type_string()), "' assessed'"]) }}
+               as criterion_value,
+           {{ dbt.concat(["'level '", threshold_text('serious_failure_level'), "' and at least '",
+                          threshold_text('economy_failing_measures'), "' measures (leave-one-out)'"]) }}
+               as criterion_threshold,
+           'economy condition' as source, period as source_date,
+           case when base_level >= serious_failure_level and economy_failing is null then
+               case when other_trusts = 0 then 'no other trust in the health economy'
+                    else {{ dbt.concat(["'economy stress: only '", dbt.cast('stress_measures_assessed', dbt.type_string()),
+                                        "' measures could be assessed'"]) }} end
+           end as missing_input
+    from sustained
+
+    union all
+
+    select methodology_version, scenario, trust_code, period, 5, 'serious_failure_sustained',
+           {{ criterion_status('serious_failure_months >= ceil(sustained_serious_months)',
+                               'base_level < serious_failure_level or not run_reaches_data_start') }},
+           {{ dbt.cast('serious_failure_months', dbt.type_string()) }},
+           {{ dbt.concat(["'at least '", threshold_text('ceil(sustained_serious_months)'),
+                          "' consecutive months at level '", threshold_text('serious_failure_level')]) }},
+           'failure scale history', period,
+           case when base_level >= serious_failure_level and run_reaches_data_start then
+               {{ dbt.concat(["'level '", threshold_text('serious_failure_level'), "' in every month the data shows ('",
+                              dbt.cast('serious_failure_months', dbt.type_string()), "')'"]) }}
+           end
+    from sustained
 )
 
-select methodology_version, scenario, trust_code, period, 5 as level,
-       'serious_failure_in_failing_economy' as criterion,
-       {{ criterion_status('base_level >= serious_failure_level and economy_failing',
-                           'base_level < serious_failure_level or economy_failing is not null') }} as status,
-       {{ dbt.concat(["'level '", dbt.cast('base_level', dbt.type_string()),
-                      "'; economy stress measures passed '", dbt.cast('stress_measures_passed', dbt.type_string()),
-                      "' of '", dbt.cast('stress_measures_assessed', dbt.type_string()), "' assessed'"]) }}
-           as criterion_value,
-       {{ dbt.concat(["'level '", threshold_text('serious_failure_level'), "' and at least '",
-                      threshold_text('economy_failing_measures'), "' measures (leave-one-out)'"]) }}
-           as criterion_threshold,
-       'economy condition' as source, period as source_date,
-       case when base_level >= serious_failure_level and economy_failing is null then
-           case when other_trusts = 0 then 'no other trust in the health economy'
-                else {{ dbt.concat(["'economy stress: only '", dbt.cast('stress_measures_assessed', dbt.type_string()),
-                                    "' measures could be assessed'"]) }} end
-       end as missing_input
-from sustained
-
-union all
-
-select methodology_version, scenario, trust_code, period, 5, 'serious_failure_sustained',
-       {{ criterion_status('serious_failure_months >= ceil(sustained_serious_months)',
-                           'base_level < serious_failure_level or not run_reaches_data_start') }},
-       {{ dbt.cast('serious_failure_months', dbt.type_string()) }},
-       {{ dbt.concat(["'at least '", threshold_text('ceil(sustained_serious_months)'),
-                      "' consecutive months at level '", threshold_text('serious_failure_level')]) }},
-       'failure scale history', period,
-       case when base_level >= serious_failure_level and run_reaches_data_start then
-           {{ dbt.concat(["'level '", threshold_text('serious_failure_level'), "' in every month the data shows ('",
-                          dbt.cast('serious_failure_months', dbt.type_string()), "')'"]) }}
-       end
-from sustained
+select * from criteria
+where scenario = 'baseline' or status = 'met'
