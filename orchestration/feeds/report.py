@@ -135,6 +135,8 @@ class ParseResult:
         issue.whole_file = True
         self.issues.append(issue)
         for row, record in enumerate(records, first_row):
+            if not record:   # a blank line holds no row (it still counts in the numbering)
+                continue
             self.quarantined.append({"row": row, "column": None, "rule": issue.rule, "value": None,
                                      "reason": f"file rejected: {issue.message}", "record": as_record(record)})
 
@@ -348,8 +350,10 @@ def open_workbook(content: bytes, result: ParseResult, expected: str):
 
 
 def read_csv_records(content: bytes, result: ParseResult) -> tuple[str, list[list[str]]] | None:
-    """A CSV's text and records (blank lines are not rows); None after recording why not (a zip — an .xlsx, say —
-    not UTF-8, empty)."""
+    """A CSV's text and records; None after recording why not (a zip — an .xlsx, say — not UTF-8, empty). A blank
+    line holds no row but keeps its place, as an empty record: the rows after it keep their numbers in the file (a
+    spreadsheet's row numbers), so a problem is reported where a person opening the file finds it. Callers skip the
+    empty records (`rows_in`); blank lines at the end are dropped."""
     if content.startswith(ZIP_MAGIC):
         archive = open_zip(content, result)
         if archive is not None:
@@ -360,11 +364,23 @@ def read_csv_records(content: bytes, result: ParseResult) -> tuple[str, list[lis
     text = decode_text(content, result.file, result.issues)
     if text is None:
         return None
-    records = [r for r in csv_records(text) if r]
+    records = csv_records(text)
+    while records and not records[-1]:
+        records.pop()
     if not records:
         result.reject_file(Issue("the file is empty: no header and no rows", rule="empty_file"))
         return None
     return text, records
+
+
+def rows_in(records: list[list[str]]) -> int:
+    """How many rows these records hold: blank lines are not rows."""
+    return sum(1 for record in records if record)
+
+
+def first_row_at(records: list[list[str]]) -> int:
+    """The index of the first record that is not a blank line (the header, where a file has one)."""
+    return next((i for i, record in enumerate(records) if record), len(records))
 
 
 def drop_truncated(text: str, records: list[list[str]], width: int, result: ParseResult, first_row: int) -> list:
@@ -401,23 +417,26 @@ def detect_layout(header: list[str], layouts: dict[str, list[str]]) -> tuple[str
 
 def open_csv_with_layout(content: bytes, result: ParseResult, layouts: dict[str, list[str]]):
     """Decode a CSV with a header row and match the header to a known layout. Returns (column positions, data
-    records) — or None after recording why not (not UTF-8, empty, unknown layout: every data row quarantined with
+    records, the first data record's row in the file; a blank line is an empty record, not a row) — or None after recording why not (not UTF-8, empty, unknown layout: every data row quarantined with
     it, header only). A last row cut short is quarantined here and the file refused."""
     read = read_csv_records(content, result)
     if read is None:
         return None
     text, records = read
-    header, data = records[0], records[1:]
-    result.rows = len(data)
+    at = first_row_at(records)   # blank lines before the header are not rows either
+    header, data, first = records[at], records[at + 1:], at + 2
+    result.rows = rows_in(data)
     layout, difference = detect_layout(header, layouts)
     if layout is None:
-        result.reject_file(Issue(f"unknown layout: {difference}", row=1, rule="unknown_layout"), data, first_row=2)
+        result.reject_file(Issue(f"unknown layout: {difference}", row=at + 1, rule="unknown_layout"), data,
+                           first_row=first)
         return None
     result.layout = layout
-    if not data:
-        result.reject_file(Issue("a header and no data rows", row=1, rule="header_only"))
+    if not result.rows:
+        result.reject_file(Issue("a header and no data rows", row=at + 1, rule="header_only"))
         return None
-    return {name: i for i, name in enumerate(layouts[layout])}, drop_truncated(text, data, len(header), result, 2)
+    return ({name: i for i, name in enumerate(layouts[layout])},
+            drop_truncated(text, data, len(header), result, first), first)
 
 
 def key_problem(raw: str, row: int, column: str, what: str) -> Issue | None:

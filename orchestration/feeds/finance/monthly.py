@@ -47,11 +47,13 @@ def parse_finance_monthly(content: bytes, file: str = "finance_return.csv", refe
     opened = open_csv_with_layout(content, result, LAYOUTS)
     if opened is None:
         return result
-    position, data = opened
+    position, data, first = opened
     parsed: dict[int, dict] = {}
     by_key: dict[tuple, list[int]] = defaultdict(list)
     markers: Counter = Counter()
-    for row, record in enumerate(data, start=2):
+    for row, record in enumerate(data, start=first):
+        if not record:   # a blank line: no row
+            continue
         if len(record) != len(position):
             result.quarantine_row(row, record, [Issue(f"expected {len(position)} columns, found {len(record)}", row,
                                                       rule="column_count")])
@@ -94,7 +96,7 @@ def parse_finance_monthly(content: bytes, file: str = "finance_return.csv", refe
         by_key[(value["org_code"], value["period_end"])].append(row)
 
     # two returns for one trust and period: neither can be trusted, so both are held back for resubmission
-    for row in result.quarantine_duplicates(by_key, "Org Code", "return for", lambda r: data[r - 2],
+    for row in result.quarantine_duplicates(by_key, "Org Code", "return for", lambda r: data[r - first],
                                             value_of=lambda key: key[0],
                                             label_of=lambda key: f"{key[0]} in {key[1]:%B %Y}"):
         del parsed[row]

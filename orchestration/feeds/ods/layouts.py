@@ -13,7 +13,7 @@ from datetime import date, datetime
 import pyarrow as pa
 
 from orchestration.feeds.report import (Issue, ParseResult, display_name, drop_truncated, key_problem,
-                                        read_csv_records, zip_member)
+                                        first_row_at, read_csv_records, rows_in, zip_member)
 
 # etr.csv: no header, 27 columns (1-based positions as published). Unnamed positions are always empty.
 ETR_LAYOUT = "ods-etr-27"
@@ -74,16 +74,17 @@ def _date_problem(value: str, row: int, column: str, what: str) -> tuple[date | 
 
 def _headerless_layout(records: list[list[str]], width: int, layout: str, result: ParseResult) -> bool:
     """A headerless file is recognised by its width; most rows must have it, else the layout is unknown."""
-    widths = [len(r) for r in records]
+    widths = [len(r) for r in records if r]   # a blank line is not a row
     matching = sum(1 for w in widths if w == width)
-    if matching * 2 <= len(records):
+    if matching * 2 <= len(widths):
         common = max(set(widths), key=widths.count)
         result.reject_file(Issue(f"unknown layout: expected {width} columns per row ({layout}), most rows have "
                                  f"{common}", rule="unknown_layout"), records)
         return False
-    if records[0] and records[0][0].strip().lower().replace(" ", "_") in {"organisation_code", "code", "org_code",
-                                                                             "old_code"}:
-        result.reject_file(Issue(f"unknown layout: first row looks like a header, {layout} has none", row=1,
+    first = records[first_row_at(records)]
+    if first[0].strip().lower().replace(" ", "_") in {"organisation_code", "code", "org_code", "old_code"}:
+        result.reject_file(Issue(f"unknown layout: first row looks like a header, {layout} has none",
+                                 row=first_row_at(records) + 1,
                                  rule="unknown_layout"), records)
         return False
     result.layout = layout
@@ -98,8 +99,8 @@ def _open_headerless(content: bytes, file: str, kind: str, width: int, layout: s
     read = read_csv_records(content, result) if content is not None else None
     if read is None:
         return result, None
-    text, records = read  # a trailing blank line is not a row
-    result.rows = len(records)
+    text, records = read  # a blank line is an empty record, not a row: the rows after it keep their numbers
+    result.rows = rows_in(records)
     if not _headerless_layout(records, width, layout, result):
         return result, None
     return result, drop_truncated(text, records, width, result, first_row=1)
@@ -114,6 +115,8 @@ def parse_etr(content: bytes, file: str = "etr.csv") -> ParseResult:
     parsed: dict[int, dict] = {}
     rows_by_code: dict[str, list[int]] = defaultdict(list)
     for row, record in enumerate(records, start=1):
+        if not record:   # a blank line: no row
+            continue
         problems: list[Issue] = []
         if len(record) != ETR_WIDTH:
             problems.append(Issue(f"expected {ETR_WIDTH} columns, found {len(record)}", row=row, rule="column_count"))
@@ -217,6 +220,8 @@ def parse_succ(content: bytes, file: str = "succ.csv") -> ParseResult:
     parsed: dict[int, dict] = {}
     rows_by_pair: dict[tuple[str, str], list[int]] = defaultdict(list)
     for row, record in enumerate(records, start=1):
+        if not record:   # a blank line: no row
+            continue
         problems: list[Issue | None] = []
         if len(record) != len(SUCC_COLUMNS):
             result.quarantine_row(row, record, [Issue(f"expected {len(SUCC_COLUMNS)} columns, found {len(record)}",
@@ -408,8 +413,9 @@ def parse_icb_names(content: bytes, file: str = "icb_names_codes.csv") -> ParseR
     if read is None:
         return result
     text, records = read
-    header, data = records[0], records[1:]
-    result.rows = len(data)
+    at = first_row_at(records)   # blank lines before the header are not rows either
+    header, data, first = records[at], records[at + 1:], at + 2
+    result.rows = rows_in(data)
     header = [h.strip().lstrip("\ufeff") for h in header]
     match = ICB_HEADER.match(",".join(header))
     if not match:
@@ -418,21 +424,23 @@ def parse_icb_names(content: bytes, file: str = "icb_names_codes.csv") -> ParseR
         result.reject_file(Issue(
             f"unknown layout: header {header}; expected {','.join(expected)}[,…]: missing "
             f"{[c for c in expected if c not in header] or 'none'}, unexpected "
-            f"{[c for c in header if c not in expected and c != 'ObjectId'] or 'none'}", row=1, rule="unknown_layout"),
-            data, first_row=2)
+            f"{[c for c in header if c not in expected and c != 'ObjectId'] or 'none'}", row=at + 1,
+            rule="unknown_layout"), data, first_row=first)
         return result
     year = match.group(1)
     result.layout = f"ons-icb-names-20{year}"
-    if not data:
-        result.reject_file(Issue("a header and no data rows", row=1, rule="header_only"))
+    if not result.rows:
+        result.reject_file(Issue("a header and no data rows", row=at + 1, rule="header_only"))
         return result
-    data = drop_truncated(text, data, len(header), result, first_row=2)
+    data = drop_truncated(text, data, len(header), result, first_row=first)
     names = {h.strip(): i for i, h in enumerate(header)}
     ons_col, ods_col, name_col = f"ICB{year}CD", f"ICB{year}CDH", f"ICB{year}NM"
 
     parsed: dict[int, dict] = {}
     rows_by: dict[str, dict[str, list[int]]] = {key: defaultdict(list) for key in ("ods", "ons", "name")}
-    for row, record in enumerate(data, start=2):
+    for row, record in enumerate(data, start=first):
+        if not record:   # a blank line: no row
+            continue
         problems: list[Issue] = []
         if len(record) != len(header):
             problems.append(Issue(f"expected {len(header)} columns, found {len(record)}", row=row,
@@ -469,7 +477,7 @@ def parse_icb_names(content: bytes, file: str = "icb_names_codes.csv") -> ParseR
                 repeated[row].append(Issue(f"duplicate {what} {value} (also at row {others})", row, column, value,
                                            rule="duplicate_key"))
     for row in sorted(repeated):
-        result.quarantine_row(row, data[row - 2], repeated[row])
+        result.quarantine_row(row, data[row - first], repeated[row])
         del parsed[row]
     result.quarantined.sort(key=lambda q: q["row"])
     rows = [dict(v, _source_row=r) for r, v in sorted(parsed.items())]

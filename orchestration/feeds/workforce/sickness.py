@@ -56,13 +56,15 @@ def parse_sickness(content: bytes, file: str = "sickness.csv", reference: OdsTru
     opened = open_csv_with_layout(content, result, LAYOUTS)
     if opened is None:
         return result
-    position, data = opened
+    position, data, first = opened
 
     parsed: dict[int, dict] = {}
     by_key: dict[tuple, list[int]] = defaultdict(list)
     markers: Counter = Counter()
     rates_checked = 0
-    for row, record in enumerate(data, start=2):
+    for row, record in enumerate(data, start=first):
+        if not record:   # a blank line: no row
+            continue
         problems: list[Issue] = []
         if len(record) != len(position):
             result.quarantine_row(row, record, [Issue(f"expected {len(position)} columns, found {len(record)}",
@@ -91,7 +93,7 @@ def parse_sickness(content: bytes, file: str = "sickness.csv", reference: OdsTru
         parsed[row] = value
         by_key[(value["month_end"], value["org_code"])].append(row)
 
-    for row in result.quarantine_duplicates(by_key, "ORG_CODE", "organisation", lambda r: data[r - 2],
+    for row in result.quarantine_duplicates(by_key, "ORG_CODE", "organisation", lambda r: data[r - first],
                                             value_of=lambda key: key[1], label_of=lambda key: f"{key[1]} for {key[0]}"):
         del parsed[row]
 
