@@ -49,24 +49,56 @@ members as (
         and criteria.period = evaluated.period
 ),
 
+-- each economy's and England's totals, grouped once and joined back to the members (as window aggregates over the
+-- same partitions they took half as long again); exact sums: the same inputs give the same figures whatever order
+-- the rows come in
+economies as (
+    select
+        methodology_version,
+        scenario,
+        icb_code,
+        period,
+        count(*) as economy_trusts,
+        sum(is_failing) as economy_failing_trusts,
+        cast({{ exact_sum('ytd_actual_surplus') }} as double) as economy_surplus,
+        cast({{ exact_sum('ytd_operating_income') }} as double) as economy_income,
+        cast({{ exact_sum('sickness_fte_days_lost') }} as double) as economy_days_lost,
+        cast({{ exact_sum('sickness_fte_days_available') }} as double) as economy_days_available
+    from members
+    group by methodology_version, scenario, icb_code, period
+),
+
+england as (
+    select
+        methodology_version,
+        scenario,
+        period,
+        100.0 * cast({{ exact_sum('sickness_fte_days_lost') }} as double)
+            / nullif(cast({{ exact_sum('sickness_fte_days_available') }} as double), 0) as england_sickness_rate
+    from members
+    group by methodology_version, scenario, period
+),
+
 totals as (
     select
         members.*,
-        count(*) over (partition by methodology_version, scenario, icb_code, period) as economy_trusts,
-        sum(is_failing) over (partition by methodology_version, scenario, icb_code, period) as economy_failing_trusts,
-        -- exact sums: the same inputs give the same figures whatever order the rows come in
-        cast({{ exact_sum('ytd_actual_surplus') }} over (partition by methodology_version, scenario, icb_code, period) as double)
-            as economy_surplus,
-        cast({{ exact_sum('ytd_operating_income') }} over (partition by methodology_version, scenario, icb_code, period) as double)
-            as economy_income,
-        cast({{ exact_sum('sickness_fte_days_lost') }} over (partition by methodology_version, scenario, icb_code, period) as double)
-            as economy_days_lost,
-        cast({{ exact_sum('sickness_fte_days_available') }} over (partition by methodology_version, scenario, icb_code, period) as double)
-            as economy_days_available,
-        100.0 * cast({{ exact_sum('sickness_fte_days_lost') }} over (partition by methodology_version, scenario, period) as double)
-            / nullif(cast({{ exact_sum('sickness_fte_days_available') }} over (partition by methodology_version, scenario, period) as double), 0)
-            as england_sickness_rate
+        economies.economy_trusts,
+        economies.economy_failing_trusts,
+        economies.economy_surplus,
+        economies.economy_income,
+        economies.economy_days_lost,
+        economies.economy_days_available,
+        england.england_sickness_rate
     from members
+    inner join economies
+        on economies.methodology_version = members.methodology_version
+        and economies.scenario = members.scenario
+        and economies.icb_code is not distinct from members.icb_code   -- a trust without an ICB: one group, as before
+        and economies.period = members.period
+    inner join england
+        on england.methodology_version = members.methodology_version
+        and england.scenario = members.scenario
+        and england.period = members.period
 ),
 
 left_out as (
