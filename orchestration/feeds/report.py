@@ -417,8 +417,9 @@ def detect_layout(header: list[str], layouts: dict[str, list[str]]) -> tuple[str
 
 def open_csv_with_layout(content: bytes, result: ParseResult, layouts: dict[str, list[str]]):
     """Decode a CSV with a header row and match the header to a known layout. Returns (column positions, data
-    records, the first data record's row in the file; a blank line is an empty record, not a row) — or None after recording why not (not UTF-8, empty, unknown layout: every data row quarantined with
-    it, header only). A last row cut short is quarantined here and the file refused."""
+    records, the first data record's row in the file; a blank line is an empty record, not a row) — or None after
+    recording why not (not UTF-8, empty, unknown layout: every data row quarantined with it, header only). A last
+    row cut short is quarantined here and the file refused."""
     read = read_csv_records(content, result)
     if read is None:
         return None
