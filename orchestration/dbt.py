@@ -106,9 +106,12 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         from orchestration.feeds.holdings import prepare_sources
         from orchestration.settings import Settings
 
+        from orchestration import grid
+
         settings = Settings.from_env()
         settings.engine.check_available()
         prepare_sources(settings)  # every source readable: a series with no release is empty, typed
+        grid.begun(settings, context.run_id)  # until it finishes, no snapshot describes the warehouse
         # dbt's own log goes to the run's log (debug), not the console: a person sees the models' count
         with contextlib.redirect_stdout(_LogWriter(context.log)):
             variables = dbt_vars(as_at_of(context), settings.report_months_max)
@@ -117,6 +120,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
                 yield event
                 crashpoints.reached("dbt")
         keep_partial_parse(Path(invocation.target_path))
+        grid.finished(settings, context.run_id)  # the reporting months it built on
 
     return warehouse_models
 

@@ -115,8 +115,10 @@ def plan_series(settings: Settings, as_at: date, instance: dg.DagsterInstance) -
 def build_selection(defs: dg.Definitions, settings: Settings, as_at: date, stored: set[dg.AssetKey],
                     build: dg.AssetSelection) -> tuple[dg.AssetSelection | None, str]:
     """What to rebuild, and why: the same rule as the automation (what depends on what was stored), or everything if
-    the published snapshot is for another day or another build of the models."""
+    the published snapshot is for another day or another build of the models; less the models what was stored reaches
+    only through the reporting months, when they are unchanged (orchestration/grid.py)."""
     from orchestration.dbt import project_fingerprint
+    from orchestration.grid import prunable
     from orchestration.publish import published
 
     current = published(settings)
@@ -134,7 +136,13 @@ def build_selection(defs: dg.Definitions, settings: Settings, as_at: date, store
         return None, "nothing new since the published snapshot"
     graph = defs.resolve_asset_graph()
     downstream = dg.AssetSelection.assets(*stored).downstream().resolve(graph) & build.resolve(graph)
-    return dg.AssetSelection.assets(*downstream), f"new data in {', '.join(sorted(k.to_user_string() for k in stored))}"
+    why = f"new data in {', '.join(sorted(k.to_user_string() for k in stored))}"
+    kept = prunable(settings, current["run_id"], stored, graph) & downstream
+    if kept:
+        downstream -= kept
+        why += (f"; the reporting months are unchanged, so the {len(kept)} models it reaches only through them stay "
+                "as built")
+    return dg.AssetSelection.assets(*downstream), why
 
 
 def unpublished_sources(settings: Settings, published_sources: dict) -> set[dg.AssetKey]:

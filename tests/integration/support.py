@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
 import httpx
 
 OVERSIGHT = [sys.executable, "-m", "orchestration.cli"]
@@ -56,3 +57,23 @@ def serving(env, *args: str):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+# When the pipeline did something (a time of day, not a figure): the only columns two runs may differ in.
+WALL_CLOCK = {"rpt_data_quality": ["last_attempt_at", "last_stored_at", "last_checked_at"]}
+
+
+def checksums(home) -> dict[str, str]:
+    with duckdb.connect(str(home / "serving" / "oversight.duckdb"), read_only=True) as db:
+        marts = [r[0] for r in db.execute("select table_name from information_schema.tables where table_name like "
+                                          "'fct_%' or table_name like 'rpt_%' or table_name like 'dim_%'").fetchall()]
+        sums = {}
+        for mart in sorted(marts):
+            columns = [r[0] for r in db.execute(f'describe "{mart}"').fetchall()
+                       if r[0] not in WALL_CLOCK.get(mart, [])]
+            projection = ", ".join(f'"{c}"' for c in columns)
+            [[digest, rows]] = db.execute(
+                f"select md5(coalesce(string_agg(cast(t as varchar), chr(10) order by cast(t as varchar)), '')), "
+                f'count(*) from (select {projection} from "{mart}") as t').fetchall()
+            sums[mart] = f"{rows}:{digest}"
+    return sums
