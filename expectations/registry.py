@@ -34,8 +34,8 @@ class SuiteContext:
 
 # The value types a suite may require of a column, as Great Expectations names them for pandas. "StringDtype" is a
 # string column typed as a whole (see `_typed_strings`): GX then checks the column's dtype, not each value's type.
-TYPE_NAMES = {"str": ["str", "StringDtype"], "date": ["date"], "float": ["float", "float64"], "int": ["int", "int32", "int64"],
-              "bool": ["bool"]}
+TYPE_NAMES = {"str": ["str", "StringDtype"], "date": ["date"], "float": ["float", "float64"],
+              "int": ["int", "int32", "int64"], "bool": ["bool"]}
 
 
 @dataclass(frozen=True)

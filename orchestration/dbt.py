@@ -102,11 +102,10 @@ def mart_model_names(manifest_path: Path) -> list[str]:
 def build_dbt_assets() -> dg.AssetsDefinition:
     @dbt_assets(manifest=ensure_manifest(), project=dbt_project, dagster_dbt_translator=OversightTranslator())
     def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+        from orchestration import grid
         from orchestration.feeds.assets import as_at_of
         from orchestration.feeds.holdings import prepare_sources
         from orchestration.settings import Settings
-
-        from orchestration import grid
 
         settings = Settings.from_env()
         settings.engine.check_available()

@@ -140,8 +140,8 @@ def build_selection(defs: dg.Definitions, settings: Settings, as_at: date, store
     kept = prunable(settings, current["run_id"], stored, graph) & downstream
     if kept:
         downstream -= kept
-        why += (f"; the reporting months are unchanged, so the {len(kept)} models it reaches only through them stay "
-                "as built")
+        why += (f"; the reporting months are unchanged, so the {len(kept)} models the new data reaches only "
+                "through them stay as built")
     return dg.AssetSelection.assets(*downstream), why
 
 

@@ -167,8 +167,7 @@ def test_a_mart_failing_its_blocking_suite_is_never_published(guarded, monkeypat
     assert {(f["column"], f["severity"]) for f in events[0]["failed"]} == {("criteria_explain_the_level", "critical")}
 
 
-def test_what_a_new_month_reaches_only_through_the_reporting_months_stays_as_built_and_is_what_a_full_build_gives(
-        guarded):
+def test_a_month_within_the_reporting_months_rebuilds_less_and_publishes_what_a_full_build_does(guarded):
     """The good release lands in a month the other feeds have opened: the reporting months do not move, so the
     models it reaches only through them (the CQC ratings' point in time, the finance scores) are not built again
     (orchestration/grid.py) — and the snapshot is, mart by mart, row by row, what building everything again gives."""
