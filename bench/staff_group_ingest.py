@@ -45,7 +45,7 @@ print(table.num_rows)  # every column read into memory, as pandas reads it
 # The same DuckDB read, with the release as published: its member unzipped to a file first, in the timing (ours and
 # pandas' read the zip, inflating it as they go; the target compares with DuckDB's read alone, above).
 DUCKDB_FROM_ZIP = """
-import sys, tempfile, zipfile, shutil, duckdb
+import sys, tempfile, zipfile, duckdb
 with tempfile.TemporaryDirectory() as folder, zipfile.ZipFile(sys.argv[1]) as archive:
     csv = archive.extract(archive.infolist()[0], folder)
     table = duckdb.connect().sql(f"select * from read_csv('{csv}', header = true)").to_arrow_table()

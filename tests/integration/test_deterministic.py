@@ -14,6 +14,7 @@ import pytest
 from tests.early import early_run
 from tests.integration.support import SHORT_GRID, checksums, environment, oversight
 
+
 def _run(home, mirror, as_at, **settings):
     env = environment(home, OVERSIGHT_FEEDS_URL=mirror.as_uri(), **settings)
     run = oversight(env, "run", "--as-at", as_at, timeout=1200)

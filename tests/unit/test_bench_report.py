@@ -89,8 +89,9 @@ def test_the_duckdb_read_of_the_zip_is_a_row_of_its_own_and_not_a_target():
 
     results = json.loads((Path(bench.__file__).parent / "results.json").read_text())
     results["ingest"].pop("duckdb_from_zip", None)
+    results["ingest_ratio_vs_duckdb_from_zip"] = None
     assert "unzipping timed" not in bench.markdown(results)              # a bench from before it: no such row
-    results["ingest"] = {**results["ingest"], "ours": {"seconds": 4.0, "peak_rss_mb": 900},
-                         "duckdb_from_zip": {"seconds": 2.5, "peak_rss_mb": 950}}
+    results["ingest"] = {**results["ingest"], "duckdb_from_zip": {"seconds": 2.5, "peak_rss_mb": 950}}
+    results["ingest_ratio_vs_duckdb_from_zip"] = 1.6
     row = next(line for line in bench.markdown(results).splitlines() if "unzipping timed" in line)
     assert "| 2.5 s | 950 MB | ours: 1.6× |" in row
